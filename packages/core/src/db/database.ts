@@ -1,0 +1,101 @@
+// One data-access layer over two drivers: postgres.js (DATABASE_URL) and embedded PGlite.
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { PGlite } from '@electric-sql/pglite';
+import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
+import { type SQL, sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
+import postgres from 'postgres';
+import * as schema from './schema/index';
+
+export type Schema = typeof schema;
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/** A transaction handle; every core service accepts one so callers can compose commands atomically. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+export type Executor = Db | Tx;
+
+export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../migrations');
+
+export interface Database {
+  db: Db;
+  kind: 'postgres' | 'pglite';
+  /** Rows of a raw SQL statement, whatever the driver's result shape. */
+  query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres:// URL; when absent, embedded PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory; `memory://` (or undefined with `inMemory`) keeps it in memory. */
+  dataDir?: string | undefined;
+  /** Pool size for PostgreSQL. */
+  max?: number;
+  migrate?: boolean;
+}
+
+const MIGRATION_LOCK = 7_314_159_265;
+
+export async function openDatabase(options: DatabaseOptions): Promise<Database> {
+  if (options.url) return openPostgres(options.url, options);
+  return openPglite(options.dataDir ?? 'memory://', options);
+}
+
+async function openPostgres(url: string, options: DatabaseOptions): Promise<Database> {
+  if (options.migrate !== false) {
+    // A single connection holding a session advisory lock: several servers starting at once
+    // must not apply the same migration twice.
+    const admin = postgres(url, { max: 1, onnotice: () => {} });
+    try {
+      await admin`select pg_advisory_lock(${MIGRATION_LOCK})`;
+      await migratePostgres(drizzlePostgres(admin), { migrationsFolder });
+      await admin`select pg_advisory_unlock(${MIGRATION_LOCK})`;
+    } finally {
+      await admin.end();
+    }
+  }
+  const client = postgres(url, { max: options.max ?? 20, onnotice: () => {} });
+  const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  return {
+    db,
+    kind: 'postgres',
+    async query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor) {
+      const result = await (executor ?? db).execute(statement);
+      return result as unknown as T[];
+    },
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Database> {
+  if (dataDir !== 'memory://' && !existsSync(dataDir)) mkdirSync(dataDir, { recursive: true });
+  const client = await PGlite.create({ dataDir, extensions: { pg_trgm } });
+  const db = drizzlePglite(client, { schema }) as unknown as Db;
+  if (options.migrate !== false) await migratePglite(drizzlePglite(client), { migrationsFolder });
+  return {
+    db,
+    kind: 'pglite',
+    async query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor) {
+      const result = (await (executor ?? db).execute(statement)) as unknown as { rows: T[] };
+      return result.rows;
+    },
+    close: () => client.close(),
+  };
+}
+
+/** True when the migrations table lists every migration in the folder (readiness). */
+export async function migrationsApplied(database: Database): Promise<boolean> {
+  const { readFileSync } = await import('node:fs');
+  const journal = JSON.parse(readFileSync(resolve(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
+    entries: unknown[];
+  };
+  const rows = await database.query<{ n: number | string }>(
+    sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+  );
+  return Number(rows[0]?.n ?? 0) >= journal.entries.length;
+}

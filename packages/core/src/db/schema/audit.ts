@@ -1,0 +1,57 @@
+import { sql } from 'drizzle-orm';
+import { bigint, bigserial, check, index, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import { type ActorKind, type AuditOutcome, actorKinds, auditOutcomes, sqlList } from './enums';
+import { tenant } from './tenants';
+
+/**
+ * Append-only audit log. Rows are written inside the transaction of the action they record and
+ * sealed into a per-tenant hash chain shortly after (see audit/hash-chain.ts for why sealing is
+ * deferred). A trigger refuses DELETE and any UPDATE other than sealing an unsealed row.
+ */
+export const auditEvent = pgTable(
+  'audit_event',
+  {
+    id: uuid('id').primaryKey(),
+    seq: bigserial('seq', { mode: 'number' }).notNull(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenant.id),
+    occurredAt: timestamp('occurred_at', { withTimezone: true, mode: 'date' }).notNull(),
+    actorId: uuid('actor_id'),
+    actorKind: text('actor_kind').$type<ActorKind>().notNull(),
+    /** Client id or integration name for non-human actors; never a person's name. */
+    actorLabel: text('actor_label'),
+    action: text('action').notNull(),
+    entityType: text('entity_type').notNull(),
+    entityId: text('entity_id'),
+    patientRef: text('patient_ref'),
+    outcome: text('outcome').$type<AuditOutcome>().notNull(),
+    purpose: text('purpose'),
+    requestId: text('request_id'),
+    /** Minimal detail: identifiers and codes only, never names or free text (AUD-05). */
+    detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
+    chainPos: bigint('chain_pos', { mode: 'number' }),
+    prevHash: text('prev_hash'),
+    hash: text('hash'),
+  },
+  (t) => [
+    unique('audit_event_chain_uq').on(t.tenantId, t.chainPos),
+    index('audit_event_unsealed_idx').on(t.tenantId, t.seq).where(sql`hash IS NULL`),
+    index('audit_event_tenant_time_idx').on(t.tenantId, t.occurredAt),
+    index('audit_event_patient_idx').on(t.tenantId, t.patientRef, t.occurredAt),
+    check('audit_event_actor_ck', sql.raw(`actor_kind IN (${sqlList(actorKinds)})`)),
+    check('audit_event_outcome_ck', sql.raw(`outcome IN (${sqlList(auditOutcomes)})`)),
+  ],
+);
+
+/** Head of each tenant's chain; its row lock serialises sealers. */
+export const auditHead = pgTable('audit_head', {
+  tenantId: uuid('tenant_id')
+    .primaryKey()
+    .references(() => tenant.id),
+  chainPos: bigint('chain_pos', { mode: 'number' }).notNull().default(0),
+  hash: text('hash').notNull(),
+  sealedAt: timestamp('sealed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+export type AuditEventRow = typeof auditEvent.$inferSelect;

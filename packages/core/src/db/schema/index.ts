@@ -1,0 +1,5 @@
+export * from './audit';
+export * from './enums';
+export * from './sources';
+export * from './tenants';
+export * from './tickets';
