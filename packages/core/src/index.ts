@@ -1,4 +1,20 @@
 // Public entry of @fhirdesk/core: the domain, the schema and the data-access layer.
+
+export * from './audit/index';
+export * from './context/actor';
 export * from './db/database';
 export * from './db/schema/enums';
+export type {
+  AppUser,
+  AuditEventRow,
+  FhirResourceRow,
+  Source,
+  Tenant,
+  Ticket,
+  TicketEvent,
+  TicketLink,
+} from './db/schema/index';
 export * as schema from './db/schema/index';
+export * from './errors';
+export * from './fhir/reference';
+export * from './tickets/index';

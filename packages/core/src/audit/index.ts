@@ -1,0 +1,4 @@
+export * from './canonical-json';
+export * from './hash-chain';
+export * from './record';
+export * from './sealer';

@@ -1,0 +1,54 @@
+// Seals tenants' audit rows shortly after their requests commit; coalesces bursts into one seal.
+import type { Database } from '../db/database';
+import { sealAuditChain } from './hash-chain';
+
+export interface AuditSealerOptions {
+  delayMs?: number;
+  onError?: (error: unknown) => void;
+}
+
+export class AuditSealer {
+  private readonly pending = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<number>>();
+  private readonly delayMs: number;
+
+  constructor(
+    private readonly database: Database,
+    private readonly options: AuditSealerOptions = {},
+  ) {
+    this.delayMs = options.delayMs ?? 25;
+  }
+
+  schedule(tenantId: string): void {
+    if (this.pending.has(tenantId)) return;
+    const timer = setTimeout(() => {
+      this.pending.delete(tenantId);
+      void this.sealNow(tenantId).catch((error: unknown) => this.options.onError?.(error));
+    }, this.delayMs);
+    timer.unref();
+    this.pending.set(tenantId, timer);
+  }
+
+  async sealNow(tenantId: string): Promise<number> {
+    const previous = this.running.get(tenantId);
+    if (previous) await previous.catch(() => 0);
+    const run = sealAuditChain(this.database, tenantId);
+    this.running.set(tenantId, run);
+    try {
+      return await run;
+    } finally {
+      if (this.running.get(tenantId) === run) this.running.delete(tenantId);
+    }
+  }
+
+  /** Seals everything still scheduled; call before shutdown. */
+  async flush(): Promise<void> {
+    const tenants = [...this.pending.keys()];
+    for (const [tenantId, timer] of this.pending) {
+      clearTimeout(timer);
+      this.pending.delete(tenantId);
+    }
+    await Promise.all(tenants.map((t) => this.sealNow(t)));
+    await Promise.all([...this.running.values()].map((p) => p.catch(() => 0)));
+  }
+}

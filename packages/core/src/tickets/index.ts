@@ -1,0 +1,3 @@
+export * from './ticket-number';
+export * from './ticket-service';
+export * from './ticket-status';

@@ -1,0 +1,145 @@
+// createApp(deps) builds the whole HTTP surface from injected dependencies, so tests call
+// app.request() with no network and no globals (STYLE "A route reads like Hono's own examples").
+import { randomUUID } from 'node:crypto';
+import {
+  type AuditSealer,
+  type Clock,
+  type Database,
+  DomainError,
+  migrationsApplied,
+  systemClock,
+  TicketService,
+} from '@fhirdesk/core';
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import { bodyLimit } from 'hono/body-limit';
+import { HTTPException } from 'hono/http-exception';
+import { secureHeaders } from 'hono/secure-headers';
+import { authenticate } from './auth/middleware';
+import type { TokenKeys } from './auth/tokens';
+import type { AppEnv } from './http/env';
+import type { Logger } from './http/logger';
+import { problem, problemFromDomainError, problemResponse } from './http/problem';
+import { auditRoutes } from './routes/audit';
+import { ticketRoutes } from './routes/tickets';
+
+export interface AppDeps {
+  database: Database;
+  keys: TokenKeys;
+  logger: Logger;
+  sealer: AuditSealer;
+  clock?: Clock;
+  bodyLimitBytes?: number;
+}
+
+export function createApp(deps: AppDeps) {
+  const clock = deps.clock ?? systemClock;
+  const tickets = new TicketService({
+    database: deps.database,
+    clock,
+    afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+  });
+  const limit = deps.bodyLimitBytes ?? 1024 * 1024;
+
+  const app = new OpenAPIHono<AppEnv>();
+
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    c.set('requestId', requestId);
+    c.set('log', deps.logger.child({ requestId }));
+    c.header('X-Request-Id', requestId);
+    const started = performance.now();
+    await next();
+    // The route pattern, never the raw URL or query string: those can carry identifiers.
+    c.get('log').info(
+      {
+        method: c.req.method,
+        route: c.req.routePath,
+        status: c.res.status,
+        ms: Math.round(performance.now() - started),
+      },
+      'request',
+    );
+  });
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'same-origin', referrerPolicy: 'no-referrer' }));
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: limit,
+      onError: () => {
+        throw new HTTPException(413, { message: `The request body is larger than ${limit} bytes` });
+      },
+    }),
+  );
+  app.use('/api/*', async (c, next) => {
+    c.header('Cache-Control', 'no-store');
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.header('content-length') !== '0') {
+      const type = c.req.header('content-type') ?? '';
+      const hasBody = c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined;
+      if (hasBody && !/^application\/(merge-patch\+)?json\b/i.test(type)) {
+        return problemResponse(problem(415, 'unsupported-media-type', 'Send the request body as application/json'));
+      }
+    }
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    try {
+      if (!(await migrationsApplied(deps.database))) return c.json({ status: 'migrations-pending' }, 503);
+      return c.json({ status: 'ready', database: deps.database.kind });
+    } catch {
+      return c.json({ status: 'database-unreachable' }, 503);
+    }
+  });
+
+  app.use('/api/v1/*', authenticate(deps.keys));
+  app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets }));
+  app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: {
+      title: 'fhirdesk API',
+      version: '0.1.0',
+      description:
+        'Tickets linked to FHIR Patient, Coverage, Claim, ClaimResponse, ExplanationOfBenefit and Account. Errors are RFC 9457 problem+json.',
+    },
+  });
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'fhirdesk API' }));
+
+  app.notFound(() => problemResponse(problem(404, 'not-found', 'No such route')));
+
+  app.onError((error, c) => {
+    const log = c.get('log') ?? deps.logger;
+    if (error instanceof DomainError) {
+      const headers: Record<string, string> = {};
+      if (error.status === 401) headers['WWW-Authenticate'] = 'Bearer realm="fhirdesk"';
+      const current = error.extensions.currentVersion;
+      if (error.status === 412 && typeof current === 'number') headers.ETag = `W/"${current}"`;
+      return problemResponse(problemFromDomainError(error), headers);
+    }
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      if (status === 400 && /json/i.test(error.message)) {
+        return problemResponse(problem(400, 'malformed-json', 'The request body is not valid JSON'));
+      }
+      const code = status === 413 ? 'body-too-large' : 'http-error';
+      return problemResponse(problem(status, code, error.message || 'Request failed'));
+    }
+    // Unknown failure: log the class and code only (messages can carry SQL or values), answer generically.
+    const pgCode = (error as { code?: unknown }).code;
+    log.error({ err: { type: error.name, code: typeof pgCode === 'string' ? pgCode : undefined } }, 'unhandled error');
+    return problemResponse(problem(500, 'internal', 'Something went wrong on our side; the request was not applied'));
+  });
+
+  return app;
+}
+
+export type App = ReturnType<typeof createApp>;

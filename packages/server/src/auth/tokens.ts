@@ -1,0 +1,74 @@
+// Server-issued bearer tokens (HS256 JWTs carrying tenant, user, roles and expiry), verified with jose.
+import { randomBytes } from 'node:crypto';
+import { roles as allRoles, type Role, UnauthorizedError } from '@fhirdesk/core';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+export const TOKEN_ISSUER = 'fhirdesk';
+export const TOKEN_AUDIENCE = 'fhirdesk-api';
+
+export interface TokenClaims {
+  tenantId: string;
+  userId: string;
+  roles: Role[];
+  kind: 'user' | 'integration';
+  /** Patient the session is scoped to after a SMART launch. */
+  patient?: string | undefined;
+}
+
+export class TokenKeys {
+  private readonly key: Uint8Array;
+  readonly generated: boolean;
+
+  constructor(secret?: string) {
+    this.generated = !secret;
+    this.key = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
+  }
+
+  async issue(claims: TokenClaims, ttlSeconds: number): Promise<string> {
+    return new SignJWT({ tid: claims.tenantId, roles: claims.roles, knd: claims.kind, pat: claims.patient })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(claims.userId)
+      .setIssuedAt()
+      .setExpirationTime(`${ttlSeconds}s`)
+      .sign(this.key);
+  }
+
+  /** Verifies signature, algorithm (HS256 only: `alg: none` and key confusion are refused), issuer, audience and expiry. */
+  async verify(token: string): Promise<TokenClaims> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        requiredClaims: ['sub', 'exp', 'tid'],
+      });
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((r): r is Role => (allRoles as readonly string[]).includes(String(r)))
+        : [];
+      if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string')
+        throw new UnauthorizedError('Token lacks tenant or subject');
+      return {
+        tenantId: payload.tid,
+        userId: payload.sub,
+        roles,
+        kind: payload.knd === 'integration' ? 'integration' : 'user',
+        patient: typeof payload.pat === 'string' ? payload.pat : undefined,
+      };
+    } catch (error) {
+      if (error instanceof UnauthorizedError) throw error;
+      if (error instanceof errors.JWTExpired)
+        throw new UnauthorizedError('The access token has expired', { reason: 'expired' });
+      if (error instanceof errors.JOSEAlgNotAllowed)
+        throw new UnauthorizedError('The access token uses an algorithm this server does not accept', {
+          reason: 'algorithm',
+        });
+      if (error instanceof errors.JWSSignatureVerificationFailed)
+        throw new UnauthorizedError('The access token signature is invalid', { reason: 'signature' });
+      if (error instanceof errors.JWTClaimValidationFailed)
+        throw new UnauthorizedError('The access token is not valid for this API', { reason: 'claims' });
+      throw new UnauthorizedError('The access token is malformed', { reason: 'malformed' });
+    }
+  }
+}

@@ -1,0 +1,42 @@
+// Environment configuration, validated at start-up: a wrong value stops the process with a message
+// naming the variable (DESIGN "Config").
+import { z } from 'zod';
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  FHIRDESK_DATA_DIR: z.string().min(1).default('./.data'),
+  FHIRDESK_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits)').optional(),
+  FHIRDESK_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  FHIRDESK_BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(50 * 1024 * 1024)
+    .default(1024 * 1024),
+  FHIRDESK_PUBLIC_URL: z.string().url().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = z.infer<typeof schema> & { embedded: boolean };
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const lines = result.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = { ...result.data, embedded: !result.data.DATABASE_URL };
+  if (!config.embedded && !config.FHIRDESK_JWT_SECRET) {
+    throw new ConfigError(
+      'Invalid configuration:\n  FHIRDESK_JWT_SECRET: required when DATABASE_URL is set (embedded mode generates a dev key)',
+    );
+  }
+  return config;
+}
