@@ -1,8 +1,9 @@
 // The database of a test file: the run's PostgreSQL database (CI) or an in-memory PGlite.
 import { randomUUID } from 'node:crypto';
+import { type Database, openDatabase, schema } from '@fhirdesk/core';
 import { inject } from 'vitest';
-import { type Database, openDatabase } from '../../packages/core/src/db/database';
-import { tenant } from '../../packages/core/src/db/schema/index';
+
+const { tenant } = schema;
 
 export async function openTestDatabase(): Promise<Database> {
   const url = inject('testDatabaseUrl');

@@ -1,8 +1,9 @@
 // With DATABASE_URL set, every run gets its own fresh database on that server (created here,
 // migrated once, dropped at the end), so runs never see each other's rows and tests can assume
 // a known schema. Without it, each test file opens embedded PGlite in memory (see db.ts).
+
+import { openDatabase } from '@fhirdesk/core';
 import postgres from 'postgres';
-import { openDatabase } from '../../packages/core/src/db/database';
 
 export default async function setup({ provide }: { provide: (key: 'testDatabaseUrl', value: string) => void }) {
   const base = process.env.DATABASE_URL;

@@ -74,12 +74,13 @@ export function createApp(deps: AppDeps) {
   );
   app.use('/api/*', async (c, next) => {
     c.header('Cache-Control', 'no-store');
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && c.req.header('content-length') !== '0') {
-      const type = c.req.header('content-type') ?? '';
-      const hasBody = c.req.header('content-length') !== undefined || c.req.header('transfer-encoding') !== undefined;
-      if (hasBody && !/^application\/(merge-patch\+)?json\b/i.test(type)) {
-        return problemResponse(problem(415, 'unsupported-media-type', 'Send the request body as application/json'));
-      }
+    const type = c.req.header('content-type');
+    if (
+      ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
+      type &&
+      !/^application\/(merge-patch\+)?json\b/i.test(type)
+    ) {
+      return problemResponse(problem(415, 'unsupported-media-type', 'Send the request body as application/json'));
     }
     await next();
   });
@@ -130,7 +131,7 @@ export function createApp(deps: AppDeps) {
       if (status === 400 && /json/i.test(error.message)) {
         return problemResponse(problem(400, 'malformed-json', 'The request body is not valid JSON'));
       }
-      const code = status === 413 ? 'body-too-large' : 'http-error';
+      const code = status === 413 ? 'body-too-large' : status === 415 ? 'unsupported-media-type' : 'http-error';
       return problemResponse(problem(status, code, error.message || 'Request failed'));
     }
     // Unknown failure: log the class and code only (messages can carry SQL or values), answer generically.

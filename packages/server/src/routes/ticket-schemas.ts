@@ -13,14 +13,28 @@ import {
 } from '@fhirdesk/core';
 import { z } from '@hono/zod-openapi';
 
-const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
-const nonEmpty = (max: number) => text(max).trim().min(1, 'must not be empty');
+// PostgreSQL text cannot hold NUL; refuse it up front instead of failing inside the transaction.
+const noNul = (s: string) => !s.includes('\u0000');
+const text = (max: number) =>
+  z.string().max(max, `must be at most ${max} characters`).refine(noNul, 'must not contain NUL characters');
+const nonEmpty = (max: number) =>
+  z
+    .string()
+    .max(max, `must be at most ${max} characters`)
+    .trim()
+    .min(1, 'must not be empty')
+    .refine(noNul, 'must not contain NUL characters');
 const queue = z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be lower-case letters, digits and dashes (max 64)');
 const language = z
   .string()
   .regex(/^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$/, 'must be a BCP 47 language tag, e.g. es or en-US');
 const uuid = z.string().uuid('must be a UUID');
-const reference = z.string().min(1).max(2048).openapi({ example: 'Claim/100150' });
+const reference = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine(noNul, 'must not contain NUL characters')
+  .openapi({ example: 'Claim/100150' });
 
 export const LinkInputSchema = z
   .object({
