@@ -435,3 +435,29 @@ describe('health and documentation', () => {
     expect(await docs.text()).toContain('/openapi.json');
   });
 });
+
+describe('users', () => {
+  it('lets admins create users and change roles, auditing the privilege change, and refuses agents', async () => {
+    const admin = await createTestUser(database, t.keys, agent.tenantId, ['admin'], 'Admin');
+    const created = await call(
+      '/api/v1/users',
+      jsonRequest(admin.token, 'POST', { displayName: 'Nadia Nurse-Line', roles: ['agent'], languages: ['es'] }),
+    );
+    expect(created.status).toBe(201);
+    const before = await database.db.$count(schema.auditEvent);
+    const promoted = await call(
+      `/api/v1/users/${created.body!.id}`,
+      jsonRequest(admin.token, 'PATCH', { roles: ['agent', 'supervisor'] }),
+    );
+    expect(promoted.body!.roles).toEqual(['agent', 'supervisor']);
+    expect((await database.db.$count(schema.auditEvent)) - before).toBe(1);
+    const listed = await call('/api/v1/users', jsonRequest(agent.token, 'GET'));
+    expect(listed.body!.items.map((u: { displayName: string }) => u.displayName)).toContain('Nadia Nurse-Line');
+    expect(
+      (await call('/api/v1/users', jsonRequest(agent.token, 'POST', { displayName: 'x', roles: ['admin'] }))).status,
+    ).toBe(403);
+    expect(
+      (await call('/api/v1/users', jsonRequest(admin.token, 'POST', { displayName: 'x', roles: ['root'] }))).status,
+    ).toBe(400);
+  });
+});

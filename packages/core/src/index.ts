@@ -22,3 +22,4 @@ export * from './fhir/patient-of';
 export * from './fhir/reference';
 export * from './fhir/resource-shape';
 export * from './tickets/index';
+export * from './users/index';

@@ -9,6 +9,7 @@ import {
   migrationsApplied,
   systemClock,
   TicketService,
+  UserService,
 } from '@fhirdesk/core';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
@@ -22,6 +23,7 @@ import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
 import { auditRoutes } from './routes/audit';
 import { ticketRoutes } from './routes/tickets';
+import { userRoutes } from './routes/users';
 
 export interface AppDeps {
   database: Database;
@@ -98,6 +100,13 @@ export function createApp(deps: AppDeps) {
   app.use('/api/v1/*', authenticate(deps.keys));
   app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets }));
   app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
+  app.route(
+    '/api/v1/users',
+    userRoutes({
+      database: deps.database,
+      users: new UserService(deps.database, (actor) => deps.sealer.schedule(actor.tenantId)),
+    }),
+  );
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
