@@ -16,10 +16,6 @@ export type {
 } from './db/schema/index';
 export * as schema from './db/schema/index';
 export * from './errors';
-export * from './fhir/contained';
-export * from './fhir/content-hash';
-export * from './fhir/patient-of';
 export * from './fhir/reference';
-export * from './fhir/resource-shape';
 export * from './tickets/index';
 export * from './users/index';

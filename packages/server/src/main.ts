@@ -3,7 +3,7 @@
 import { AuditSealer, openDatabase } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
-import { TokenKeys } from './auth/tokens';
+import { loadTokenKeys } from './auth/signing-key';
 import { ConfigError, loadConfig } from './config/config';
 import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   }
   const logger = createLogger(config.LOG_LEVEL);
   const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.FHIRDESK_DATA_DIR });
-  const keys = new TokenKeys(config.FHIRDESK_JWT_SECRET);
+  const keys = loadTokenKeys(config);
   const sealer = new AuditSealer(database, {
     onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
   });
@@ -34,9 +34,9 @@ async function main(): Promise<void> {
   });
 
   async function announce(url: string): Promise<void> {
-    if (keys.generated) {
+    if (keys.development) {
       logger.warn(
-        'FHIRDESK_JWT_SECRET is not set: using a random development signing key. Tokens die with this process. Never run like this in production.',
+        `FHIRDESK_JWT_SECRET is not set: signing tokens with a development key kept in ${config.FHIRDESK_DATA_DIR}/dev-signing-key. Never run like this in production.`,
       );
     }
     if (config.embedded) {

@@ -17,10 +17,11 @@ export interface TokenClaims {
 
 export class TokenKeys {
   private readonly key: Uint8Array;
-  readonly generated: boolean;
+  /** True for embedded mode's development key: start-up warns loudly. */
+  readonly development: boolean;
 
-  constructor(secret?: string) {
-    this.generated = !secret;
+  constructor(secret?: string, options: { development?: boolean } = {}) {
+    this.development = options.development ?? !secret;
     this.key = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
   }
 
