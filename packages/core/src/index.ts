@@ -19,3 +19,6 @@ export * from './errors';
 export * from './fhir/reference';
 export * from './tickets/index';
 export * from './users/index';
+export * from './disputes/index';
+export * from './fhir/adjudication/index';
+export * from './x12/index';

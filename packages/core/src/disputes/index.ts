@@ -1,0 +1,5 @@
+// Claim disputes (issue 5): lifecycle, reasons, appeal deadlines and plain-language explanations.
+export * from './appeal-deadline';
+export * from './dispute-reason';
+export * from './dispute-stage';
+export * from './explain-claim';
