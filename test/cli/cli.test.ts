@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { openDatabase } from '@fhirdesk/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenKeys } from '../../packages/server/src/auth/signing-key';
-import { main } from '../../packages/server/src/cli/main';
 import type { CliIo } from '../../packages/server/src/cli/context';
+import { main } from '../../packages/server/src/cli/main';
 import { loadConfig } from '../../packages/server/src/config/config';
 import { ensureDevTenant } from '../../packages/server/src/dev-seed';
 

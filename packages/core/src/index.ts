@@ -15,10 +15,10 @@ export type {
   TicketLink,
 } from './db/schema/index';
 export * as schema from './db/schema/index';
+export * from './disputes/index';
 export * from './errors';
+export * from './fhir/adjudication/index';
 export * from './fhir/reference';
 export * from './tickets/index';
 export * from './users/index';
-export * from './disputes/index';
-export * from './fhir/adjudication/index';
 export * from './x12/index';
