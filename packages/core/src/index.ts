@@ -1,6 +1,7 @@
 // Public entry of @fhirdesk/core: the domain, the schema and the data-access layer.
 
 export * from './audit/index';
+export * from './channels/index';
 export * from './context/actor';
 export * from './db/database';
 export * from './db/schema/enums';
@@ -19,6 +20,8 @@ export * from './disputes/index';
 export * from './errors';
 export * from './fhir/adjudication/index';
 export * from './fhir/reference';
+export * from './sla/index';
 export * from './tickets/index';
+export * from './triage/index';
 export * from './users/index';
 export * from './x12/index';
