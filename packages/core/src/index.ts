@@ -1,5 +1,6 @@
 // Public entry of @fhirdesk/core: the domain, the schema and the data-access layer.
 
+export * from './agent-view/index';
 export * from './audit/index';
 export * from './channels/index';
 export * from './context/actor';
@@ -19,7 +20,11 @@ export * as schema from './db/schema/index';
 export * from './disputes/index';
 export * from './errors';
 export * from './fhir/adjudication/index';
+export * from './fhir/contained';
+export * from './fhir/content-hash';
+export * from './fhir/patient-of';
 export * from './fhir/reference';
+export * from './fhir/resource-shape';
 export * from './sla/index';
 export * from './tickets/index';
 export * from './triage/index';

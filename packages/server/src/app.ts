@@ -22,6 +22,8 @@ import type { AppEnv } from './http/env';
 import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
 import { auditRoutes } from './routes/audit';
+import { patientRoutes } from './routes/patients';
+import { type SmartDeps, sessionRoutes } from './routes/session';
 import { ticketRoutes } from './routes/tickets';
 import { userRoutes } from './routes/users';
 
@@ -32,6 +34,7 @@ export interface AppDeps {
   sealer: AuditSealer;
   clock?: Clock;
   bodyLimitBytes?: number;
+  smart?: SmartDeps;
 }
 
 export function createApp(deps: AppDeps) {
@@ -97,9 +100,11 @@ export function createApp(deps: AppDeps) {
     }
   });
 
+  app.route('/auth', sessionRoutes(deps));
   app.use('/api/v1/*', authenticate(deps.keys));
   app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets }));
   app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
+  app.route('/api/v1/patients', patientRoutes(deps));
   app.route(
     '/api/v1/users',
     userRoutes({
