@@ -69,3 +69,13 @@ export class UpstreamError extends DomainError {
   readonly code = 'upstream-failed';
   readonly status = 502;
 }
+
+/** Well-formed input that cannot be accepted, e.g. a source whose server lacks a needed capability. */
+export class UnprocessableError extends DomainError {
+  readonly code: string;
+  readonly status = 422;
+  constructor(message: string, extensions: Record<string, unknown> = {}, code = 'unprocessable') {
+    super(message, extensions);
+    this.code = code;
+  }
+}

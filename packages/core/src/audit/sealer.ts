@@ -10,6 +10,7 @@ export interface AuditSealerOptions {
 export class AuditSealer {
   private readonly pending = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<number>>();
+  private readonly queued = new Map<string, Promise<number>>();
   private readonly delayMs: number;
 
   constructor(
@@ -29,16 +30,34 @@ export class AuditSealer {
     this.pending.set(tenantId, timer);
   }
 
-  async sealNow(tenantId: string): Promise<number> {
-    const previous = this.running.get(tenantId);
-    if (previous) await previous.catch(() => 0);
-    const run = sealAuditChain(this.database, tenantId);
-    this.running.set(tenantId, run);
-    try {
-      return await run;
-    } finally {
-      if (this.running.get(tenantId) === run) this.running.delete(tenantId);
+  /**
+   * Seals now. At most one seal runs per tenant, plus at most one queued follow-up that all callers
+   * arriving during a run share: a burst of requests must not pile sealers (and pool connections) up
+   * behind the chain-head lock.
+   */
+  sealNow(tenantId: string): Promise<number> {
+    const queued = this.queued.get(tenantId);
+    if (queued) return queued;
+    const running = this.running.get(tenantId);
+    if (running) {
+      const next = running
+        .catch(() => 0)
+        .then(() => {
+          this.queued.delete(tenantId);
+          return this.start(tenantId);
+        });
+      this.queued.set(tenantId, next);
+      return next;
     }
+    return this.start(tenantId);
+  }
+
+  private start(tenantId: string): Promise<number> {
+    const run = sealAuditChain(this.database, tenantId).finally(() => {
+      if (this.running.get(tenantId) === run) this.running.delete(tenantId);
+    });
+    this.running.set(tenantId, run);
+    return run;
   }
 
   /** Seals everything still scheduled; call before shutdown. */
@@ -49,6 +68,6 @@ export class AuditSealer {
       this.pending.delete(tenantId);
     }
     await Promise.all(tenants.map((t) => this.sealNow(t)));
-    await Promise.all([...this.running.values()].map((p) => p.catch(() => 0)));
+    await Promise.all([...this.running.values(), ...this.queued.values()].map((p) => p.catch(() => 0)));
   }
 }

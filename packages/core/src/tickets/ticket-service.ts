@@ -1,7 +1,7 @@
 // Ticket commands and queries. Each command is one transaction: the change, its timeline event and
 // its audit row commit together or not at all.
 import { randomUUID } from 'node:crypto';
-import { and, asc, desc, eq, gt, ilike, inArray, lt, or, type SQL, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm';
 import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
@@ -199,43 +199,62 @@ export class TicketService {
         category: input.category,
         channel: input.channel,
       });
-      // Gap-free per-tenant number: the counter row's lock serialises concurrent creates of one tenant.
-      const [counter] = await tx
-        .execute<{ number: number }>(sql`
-        insert into ticket_counter (tenant_id, next_number) values (${actor.tenantId}, 1002)
-        on conflict (tenant_id) do update set next_number = ticket_counter.next_number + 1
-        returning next_number - 1 as number`)
-        .then((r) => rowsOf<{ number: number }>(r));
-      const [row] = await tx
-        .insert(ticket)
-        .values({
-          id,
-          tenantId: actor.tenantId,
-          number: Number(counter!.number),
-          subject: input.subject,
-          description: input.description ?? '',
-          category: input.category,
-          channel: input.channel,
-          priority: input.priority ?? 'normal',
-          queue: input.queue ?? 'general',
-          assigneeId: input.assigneeId ?? null,
-          patientRef,
-          patientSourceId: patient?.sourceId ?? null,
-          language: input.language ?? null,
-          createdBy: actor.userId,
-          createdAt: now,
-          updatedAt: now,
-        })
-        .returning();
-      await this.appendEvent(tx, actor, id, 'created', now, {
+      const row: Ticket = {
+        id,
+        tenantId: actor.tenantId,
+        number: 0,
+        subject: input.subject,
+        description: input.description ?? '',
+        category: input.category,
         channel: input.channel,
-        data: { category: input.category, priority: row!.priority, queue: row!.queue },
-      });
+        status: 'new',
+        priority: input.priority ?? 'normal',
+        queue: input.queue ?? 'general',
+        assigneeId: input.assigneeId ?? null,
+        patientRef,
+        patientSourceId: patient?.sourceId ?? null,
+        language: input.language ?? null,
+        createdBy: actor.userId,
+        createdAt: now,
+        updatedAt: now,
+        firstResponseAt: null,
+        resolvedAt: null,
+        closedAt: null,
+        version: 1,
+      };
+      // Gap-free per-tenant number: the counter row's lock serialises concurrent creates of one tenant, so
+      // the number, the ticket and its first event go in ONE statement and the lock is held only for that
+      // statement and the commit (measured: several times the throughput of one statement per write).
+      const eventData = { category: row.category, priority: row.priority, queue: row.queue };
+      const [created] = await tx
+        .execute(sql`
+          with n as (
+            insert into ticket_counter (tenant_id, next_number) values (${actor.tenantId}, 1002)
+            on conflict (tenant_id) do update set next_number = ticket_counter.next_number + 1
+            returning next_number - 1 as number
+          ), t as (
+            insert into ticket (id, tenant_id, number, subject, description, category, channel, status, priority,
+              queue, assignee_id, patient_ref, patient_source_id, language, created_by, created_at, updated_at, version)
+            select ${id}, ${actor.tenantId}, n.number, ${row.subject}, ${row.description}, ${row.category},
+              ${row.channel}, 'new', ${row.priority}, ${row.queue}, ${row.assigneeId}, ${row.patientRef},
+              ${row.patientSourceId}, ${row.language}, ${row.createdBy}, ${now}, ${now}, 1
+            from n
+            returning number
+          ), e as (
+            insert into ticket_event (id, tenant_id, ticket_id, type, actor_id, actor_kind, channel, data, created_at)
+            select ${randomUUID()}, ${actor.tenantId}, ${id}, 'created', ${actor.userId}, ${actor.kind},
+              ${row.channel}, ${JSON.stringify(eventData)}::jsonb, ${now}
+            from t
+            returning id
+          )
+          select t.number, (select count(*) from e)::int as events from t`)
+        .then((r) => rowsOf<{ number: number }>(r));
+      row.number = Number(created!.number);
       const links: TicketLink[] = [];
       for (const [i, link] of (input.links ?? []).entries()) {
-        links.push(await this.insertLink(tx, actor, row!, link, now, `links.${i}`));
+        links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));
       }
-      return view(row!, links);
+      return view(row, links);
     });
   }
 
@@ -273,8 +292,12 @@ export class TicketService {
       if (query.q) where.push(ilike(ticket.subject, `%${escapeLike(query.q)}%`));
       if (query.cursor) {
         const c = decodeCursor(query.cursor);
-        const cmp = ascending ? gt : lt;
-        where.push(or(cmp(ticket.createdAt, c.t), and(eq(ticket.createdAt, c.t), cmp(ticket.id, c.id)))!);
+        // A row comparison is an index condition (seek); the equivalent OR is only a filter (scan).
+        where.push(
+          ascending
+            ? sql`(${ticket.createdAt}, ${ticket.id}) > (${c.t}, ${c.id}::uuid)`
+            : sql`(${ticket.createdAt}, ${ticket.id}) < (${c.t}, ${c.id}::uuid)`,
+        );
       }
       const order = ascending ? [asc(ticket.createdAt), asc(ticket.id)] : [desc(ticket.createdAt), desc(ticket.id)];
       const rows = await tx

@@ -1,5 +1,5 @@
 // Server-issued bearer tokens (HS256 JWTs carrying tenant, user, roles and expiry), verified with jose.
-import { randomBytes } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomBytes } from 'node:crypto';
 import { roles as allRoles, type Role, UnauthorizedError } from '@fhirdesk/core';
 import { errors, jwtVerify, SignJWT } from 'jose';
 
@@ -16,13 +16,14 @@ export interface TokenClaims {
 }
 
 export class TokenKeys {
-  private readonly key: Uint8Array;
+  // A KeyObject made once: passing raw bytes makes jose import the key again on every request.
+  private readonly key: KeyObject;
   /** True for embedded mode's development key: start-up warns loudly. */
   readonly development: boolean;
 
   constructor(secret?: string, options: { development?: boolean } = {}) {
     this.development = options.development ?? !secret;
-    this.key = secret ? new TextEncoder().encode(secret) : new Uint8Array(randomBytes(32));
+    this.key = createSecretKey(secret ? Buffer.from(secret, 'utf8') : randomBytes(32));
   }
 
   async issue(claims: TokenClaims, ttlSeconds: number): Promise<string> {
