@@ -15,11 +15,12 @@ beforeAll(async () => {
     seen.push({ url: req.url ?? '', headers: req.headers });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
+    // Long enough that requests started together overlap even on a loaded machine.
     setTimeout(() => {
       inFlight--;
       res.writeHead(200, { 'content-type': 'application/fhir+json' });
       res.end(JSON.stringify({ resourceType: 'Bundle', type: 'searchset', entry: [] }));
-    }, 20);
+    }, 150);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/r4/tenant`;
