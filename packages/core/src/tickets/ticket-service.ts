@@ -226,6 +226,8 @@ export class TicketService {
       // the number, the ticket and its first event go in ONE statement and the lock is held only for that
       // statement and the commit (measured: several times the throughput of one statement per write).
       const eventData = { category: row.category, priority: row.priority, queue: row.queue };
+      // ISO text, not a Date: drizzle's postgres.js driver does not serialise Dates in raw SQL.
+      const at = now.toISOString();
       const [created] = await tx
         .execute(sql`
           with n as (
@@ -237,13 +239,13 @@ export class TicketService {
               queue, assignee_id, patient_ref, patient_source_id, language, created_by, created_at, updated_at, version)
             select ${id}, ${actor.tenantId}, n.number, ${row.subject}, ${row.description}, ${row.category},
               ${row.channel}, 'new', ${row.priority}, ${row.queue}, ${row.assigneeId}, ${row.patientRef},
-              ${row.patientSourceId}, ${row.language}, ${row.createdBy}, ${now}, ${now}, 1
+              ${row.patientSourceId}, ${row.language}, ${row.createdBy}, ${at}::timestamptz, ${at}::timestamptz, 1
             from n
             returning number
           ), e as (
             insert into ticket_event (id, tenant_id, ticket_id, type, actor_id, actor_kind, channel, data, created_at)
             select ${randomUUID()}, ${actor.tenantId}, ${id}, 'created', ${actor.userId}, ${actor.kind},
-              ${row.channel}, ${JSON.stringify(eventData)}::jsonb, ${now}
+              ${row.channel}, ${JSON.stringify(eventData)}::jsonb, ${at}::timestamptz
             from t
             returning id
           )
@@ -295,8 +297,8 @@ export class TicketService {
         // A row comparison is an index condition (seek); the equivalent OR is only a filter (scan).
         where.push(
           ascending
-            ? sql`(${ticket.createdAt}, ${ticket.id}) > (${c.t}, ${c.id}::uuid)`
-            : sql`(${ticket.createdAt}, ${ticket.id}) < (${c.t}, ${c.id}::uuid)`,
+            ? sql`(${ticket.createdAt}, ${ticket.id}) > (${c.t.toISOString()}::timestamptz, ${c.id}::uuid)`
+            : sql`(${ticket.createdAt}, ${ticket.id}) < (${c.t.toISOString()}::timestamptz, ${c.id}::uuid)`,
         );
       }
       const order = ascending ? [asc(ticket.createdAt), asc(ticket.id)] : [desc(ticket.createdAt), desc(ticket.id)];
