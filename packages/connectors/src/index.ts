@@ -41,6 +41,7 @@ export type { Sleep } from './http/limiter';
 export { parseRetryAfter } from './http/retry-after';
 export type { SyncJob, SyncJobRunner, SyncScheduler } from './jobs/scheduler';
 export { InProcessScheduler, PgBossScheduler } from './jobs/scheduler';
+export * from './sources/source-service';
 export { BULK_SCOPE } from './sync/bulk';
 export type { CacheItem, DeletionMark, PageWriteResult } from './sync/cache-writer';
 export { markDeleted, upsertResources } from './sync/cache-writer';

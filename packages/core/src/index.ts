@@ -4,6 +4,7 @@ export * from './agent-view/index';
 export * from './audit/index';
 export * from './channels/index';
 export * from './context/actor';
+export * from './conversations/index';
 export * from './db/database';
 export * from './db/schema/enums';
 export type {
@@ -19,13 +20,16 @@ export type {
 export * as schema from './db/schema/index';
 export * from './disputes/index';
 export * from './errors';
+export * from './escalation/index';
 export * from './fhir/adjudication/index';
 export * from './fhir/contained';
 export * from './fhir/content-hash';
 export * from './fhir/patient-of';
 export * from './fhir/reference';
 export * from './fhir/resource-shape';
+export * from './metrics/index';
 export * from './sla/index';
+export * from './surveys/index';
 export * from './tickets/index';
 export * from './triage/index';
 export * from './users/index';

@@ -1,6 +1,7 @@
 // createApp(deps) builds the whole HTTP surface from injected dependencies, so tests call
 // app.request() with no network and no globals (STYLE "A route reads like Hono's own examples").
 import { randomUUID } from 'node:crypto';
+import { type ConnectorDeps, SourceService, type SyncScheduler } from '@fhirdesk/connectors';
 import {
   type AuditSealer,
   type Clock,
@@ -22,8 +23,15 @@ import type { AppEnv } from './http/env';
 import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
 import { auditRoutes } from './routes/audit';
+import { claimRoutes, disputeRoutes } from './routes/disputes';
+import { escalationRoutes } from './routes/escalations';
+import { conversationRoutes, inboundRoutes } from './routes/inbound';
+import { metricsRoutes } from './routes/metrics';
 import { patientRoutes } from './routes/patients';
+import { REMITTANCE_MEDIA_TYPE, remittanceRoutes } from './routes/remittances';
 import { type SmartDeps, sessionRoutes } from './routes/session';
+import { jwksRoutes, sourceRoutes } from './routes/sources';
+import { surveyRoutes } from './routes/surveys';
 import { ticketRoutes } from './routes/tickets';
 import { userRoutes } from './routes/users';
 
@@ -35,6 +43,12 @@ export interface AppDeps {
   clock?: Clock;
   bodyLimitBytes?: number;
   smart?: SmartDeps;
+  /** Connector dependencies (secret key for source secrets, logger); defaults to the database alone. */
+  connectors?: ConnectorDeps;
+  /** Queue for sync jobs (pg-boss on PostgreSQL, in-process on PGlite); without it syncs are not queued. */
+  scheduler?: SyncScheduler;
+  /** HS256 key for CSAT survey links; a random per-process key when absent (links die on restart). */
+  surveyKey?: Uint8Array;
 }
 
 export function createApp(deps: AppDeps) {
@@ -45,6 +59,9 @@ export function createApp(deps: AppDeps) {
     afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
   });
   const limit = deps.bodyLimitBytes ?? 1024 * 1024;
+  const sources = new SourceService(deps.connectors ?? { database: deps.database }, (actor) =>
+    deps.sealer.schedule(actor.tenantId),
+  );
 
   const app = new OpenAPIHono<AppEnv>();
 
@@ -83,7 +100,8 @@ export function createApp(deps: AppDeps) {
     if (
       ['POST', 'PUT', 'PATCH'].includes(c.req.method) &&
       type &&
-      !/^application\/(merge-patch\+)?json\b/i.test(type)
+      !/^application\/(merge-patch\+)?json\b/i.test(type) &&
+      !(c.req.path === '/api/v1/remittances' && REMITTANCE_MEDIA_TYPE.test(type))
     ) {
       return problemResponse(problem(415, 'unsupported-media-type', 'Send the request body as application/json'));
     }
@@ -101,10 +119,21 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/auth', sessionRoutes(deps));
+  // Provider webhooks authenticate with integration keys/HMAC, not bearer tokens (routes/inbound.ts).
+  app.route('/inbound', inboundRoutes({ ...deps, clock }));
+  app.route('/survey', surveyRoutes({ ...deps, clock }));
+  app.route('/tenants', jwksRoutes({ database: deps.database, sources }));
   app.use('/api/v1/*', authenticate(deps.keys));
+  app.route('/api/v1/sources', sourceRoutes({ database: deps.database, sources, scheduler: deps.scheduler }));
+  app.route('/api/v1/conversations', conversationRoutes({ ...deps, clock }));
+  app.route('/api/v1/metrics', metricsRoutes(deps));
+  app.route('/api/v1/escalations', escalationRoutes({ ...deps, clock }));
   app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets }));
   app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
   app.route('/api/v1/patients', patientRoutes(deps));
+  app.route('/api/v1/disputes', disputeRoutes(deps));
+  app.route('/api/v1/claims', claimRoutes(deps));
+  app.route('/api/v1/remittances', remittanceRoutes(deps));
   app.route(
     '/api/v1/users',
     userRoutes({

@@ -3,4 +3,5 @@ export * from './business-calendar';
 export * from './business-time';
 export * from './due-times';
 export * from './sla-policy';
+export * from './sla-service';
 export * from './time-zone';

@@ -6,6 +6,7 @@ import { eq } from 'drizzle-orm';
 import { loadTokenKeys } from '../auth/signing-key';
 import { ConfigError } from '../config/config';
 import { type CliIo, EXIT, processIo, UsageError, withDatabase } from './context';
+import { import835Command } from './import-835';
 
 const usage = `fhirdesk — patient-support desk operations
 
@@ -21,6 +22,7 @@ Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 not found, 4 upst
 export type Command = (args: string[], io: CliIo, env: NodeJS.ProcessEnv) => Promise<number>;
 
 const commands: Record<string, Command> = {
+  'import-835': import835Command,
   migrate: async (_args, io, env) =>
     withDatabase(env, async (database) => {
       io.out(`migrations applied (${database.kind})`);

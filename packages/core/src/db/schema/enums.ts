@@ -51,6 +51,23 @@ export const ticketEventTypes = [
   'note',
   'linked',
   'unlinked',
+  'dispute-stage-changed',
+  'payer-contact',
+  'dispute-updated',
+  'auto-opened',
+  'reversal-detected',
+  // Conversations (issue #6).
+  'triaged',
+  'red-flag',
+  'escalated-to-ehr',
+  'escalation-queued',
+  'sla-at-risk',
+  'sla-breached',
+  'delivery-status',
+  'csat',
+  'patient-linked',
+  'patient-unlinked',
+  'routing-corrected',
 ] as const;
 export type TicketEventType = (typeof ticketEventTypes)[number];
 

@@ -1,4 +1,6 @@
 export * from './audit';
+export * from './conversations';
+export * from './disputes';
 export * from './enums';
 export * from './sources';
 export * from './sync';

@@ -1,0 +1,406 @@
+// `npm run bench:agent-view` (issue #4): p50/p99 latency and views/s of GET /api/v1/patients/{id}/context
+// through the real HTTP server on PostgreSQL with 100,000 patients, 1,000,000 cached financial resources and
+// 1,000,000 tickets, beside the same per-view query set issued directly with postgres.js in the same run.
+// The last line of output is one JSON object with the figures.
+//
+// Environment: DATABASE_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
+// BENCH_SCALE (data-set scale, default 1 = 100k patients; 0.1 for a quick run), BENCH_RATE (open-loop
+// views/s, default 500), BENCH_SECONDS (measured seconds per phase, default 15), BENCH_WARMUP_SECONDS
+// (default 3), BENCH_CONCURRENCY (closed-loop clients, default 16), BENCH_SERVER_LOG_LEVEL (default info),
+// BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets; see
+// docs/benchmarks.md).
+import { randomBytes, randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { openDatabase } from '@fhirdesk/core';
+import postgres from 'postgres';
+import { TokenKeys } from '../packages/server/src/auth/tokens';
+import { type DataSet, FINANCIAL_PER_PATIENT, loadFhirCache, loadTemplates, loadTickets } from './lib/agent-view-data';
+import { type RunResult, runClosedLoop } from './lib/concurrency';
+import { type OpenLoopResult, runOpenLoop } from './lib/open-loop';
+import { formatNumber, formatTable, ratio, round } from './lib/report';
+import { formatBytes, PeakRssSampler } from './lib/rss';
+import { createScratchDatabase, DEFAULT_DATABASE_URL, redactUrl, type ScratchDatabase } from './lib/scratch-database';
+import { type BenchServer, startServerProcess } from './lib/server';
+
+const SCALE = envNumber('BENCH_SCALE', 1);
+const PATIENTS = Math.max(100, Math.round(100_000 * SCALE));
+const TICKETS = Math.max(1_000, Math.round(1_000_000 * SCALE));
+const RATE = envNumber('BENCH_RATE', 500);
+const SECONDS = envNumber('BENCH_SECONDS', 15);
+const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3);
+const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16);
+const ADMIN_URL = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE === '1';
+/** Statements the load runs at once: one per core of the 2-core reference machine. */
+const LOAD_PARALLEL = 2;
+/**
+ * Open-loop arrivals beyond this many views in flight are dropped and counted: a server that cannot keep up
+ * would otherwise queue every arrival for the rest of the phase (latency and memory then measure the queue).
+ */
+const OPEN_MAX_IN_FLIGHT = 256;
+
+// Targets from issue #4.
+const TARGET_P99_MS = 15;
+const TARGET_RATIO = 0.7;
+const TARGET_RSS_MB = 250;
+
+// The service's constants (packages/core/src/agent-view/patient-context-service.ts), repeated so the direct
+// baseline issues the same statements.
+const PATIENT_TYPES = ['Patient', 'Coverage', 'Claim', 'ClaimResponse', 'ExplanationOfBenefit'];
+const NAMED_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'Location'];
+const TICKET_LIMIT = 50;
+
+/** Deterministic PRNG (mulberry32) so every run views the same patients. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Views hit patients uniformly: an agent opens whichever patient calls, and the cache is mostly cold. */
+const patientOf = (random: () => number) => `pat-${1 + Math.floor(random() * PATIENTS)}`;
+
+async function seedTenant(sql: postgres.Sql): Promise<DataSet> {
+  const data: DataSet = {
+    tenantId: randomUUID(),
+    sourceId: randomUUID(),
+    userId: randomUUID(),
+    agentIds: Array.from({ length: 20 }, () => randomUUID()),
+  };
+  await sql.begin(async (tx) => {
+    await tx`insert into tenant (id, slug, name) values (${data.tenantId}, 'bench', 'Benchmark clinic')`;
+    await tx`insert into source (id, tenant_id, name, kind, base_url, resource_types)
+      values (${data.sourceId}, ${data.tenantId}, 'Bench EHR', 'fhir-r4', 'https://ehr.bench.invalid/fhir',
+        ${PATIENT_TYPES})`;
+    await tx`insert into app_user (id, tenant_id, display_name, roles, issuer, subject)
+      values (${data.userId}, ${data.tenantId}, 'Bench Agent', ${['agent']}, 'fhirdesk-bench', 'bench-agent')`;
+    for (const [i, id] of data.agentIds.entries()) {
+      await tx`insert into app_user (id, tenant_id, display_name, roles, issuer, subject)
+        values (${id}, ${data.tenantId}, ${`Agent ${i + 1}`}, ${['agent']}, 'fhirdesk-bench', ${`bench-agent-${i + 1}`})`;
+    }
+  });
+  return data;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The direct baseline: the statements PatientContextService.get issues for one view, in the same order
+// (cache rows; then names and tickets at once), through postgres.js with its default type parsing (jsonb
+// arrives parsed, as drizzle hands it to the service). No HTTP, auth, assembly, role shaping or audit row.
+
+interface DirectOptions {
+  /** Also insert the view's audit row, as the service does (its share of the database work). */
+  audit: boolean;
+}
+
+function directView(sql: postgres.Sql, data: DataSet, options: DirectOptions) {
+  return async (patientId: string) => {
+    const rows = await sql<{ resource_type: string; resource: Record<string, unknown> }[]>`
+      select resource_type, resource_id, source_id, resource, last_updated, fetched_at from fhir_resource
+      where tenant_id = ${data.tenantId} and patient_id = ${patientId}
+        and resource_type in ${sql(PATIENT_TYPES)} and deleted = false`;
+    if (!rows.some((r) => r.resource_type === 'Patient')) throw new Error(`no Patient row for ${patientId}`);
+    const ids = new Set<string>();
+    const want = (ref: unknown) => {
+      const raw = (ref as { reference?: unknown } | undefined)?.reference;
+      if (typeof raw !== 'string') return;
+      const [type, id] = raw.split('/');
+      if (type && id && NAMED_TYPES.includes(type)) ids.add(id);
+    };
+    for (const { resource: r } of rows) {
+      for (const payor of (r.payor as unknown[] | undefined) ?? []) want(payor);
+      want(r.provider);
+      want(r.insurer);
+      want(r.requestor);
+    }
+    await Promise.all([
+      ids.size === 0
+        ? Promise.resolve()
+        : sql`select resource_type, resource_id, resource -> 'name' as name from fhir_resource
+            where tenant_id = ${data.tenantId} and source_id = ${data.sourceId}
+              and resource_type in ${sql(NAMED_TYPES)} and resource_id in ${sql([...ids])}`,
+      sql`select t.id, t.number, t.subject, t.status, t.priority, t.category, t.created_at, u.id as assignee_id,
+            u.display_name as assignee_name
+          from ticket t left join app_user u on u.id = t.assignee_id
+          where t.tenant_id = ${data.tenantId} and t.patient_ref = ${`Patient/${patientId}`}
+            and (t.patient_source_id is null or t.patient_source_id = ${data.sourceId})
+          order by t.created_at desc limit ${TICKET_LIMIT}`,
+    ]);
+    if (options.audit) {
+      await sql`insert into audit_event (id, tenant_id, occurred_at, actor_id, actor_kind, action, entity_type,
+          entity_id, patient_ref, outcome, detail)
+        values (${randomUUID()}, ${data.tenantId}, ${new Date()}, ${data.userId}, 'user', 'patient-context.read',
+          'Patient', ${patientId}, ${`Patient/${patientId}`}, 'success', ${sql.json({ fhirAction: 'R', bench: true })})`;
+    }
+  };
+}
+
+/**
+ * Reads the cache and ticket tables (heap, TOAST and indexes) once, so every phase runs on the warm cache a
+ * long-running desk has; otherwise the first phase pays for the disk reads and the ratio measures the order
+ * of the phases. pg_prewarm's `read` mode fills the OS page cache, not shared_buffers (too small to matter).
+ */
+async function warmCache(sql: postgres.Sql): Promise<boolean> {
+  try {
+    await sql`create extension if not exists pg_prewarm`;
+    await sql`
+      select sum(pg_prewarm(c.oid, 'read')) from pg_class c
+      where c.oid in (
+        select t.oid from pg_class t where t.relname in ('fhir_resource', 'ticket', 'app_user')
+        union select t.reltoastrelid from pg_class t where t.relname in ('fhir_resource', 'ticket') and t.reltoastrelid <> 0
+        union select i.indexrelid from pg_index i join pg_class t on t.oid = i.indrelid
+          where t.relname in ('fhir_resource', 'ticket', 'app_user'))`;
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+function httpView(server: BenchServer, token: string) {
+  const headers = { authorization: `Bearer ${token}` };
+  return async (patientId: string): Promise<number> => {
+    const response = await fetch(`${server.baseUrl}/api/v1/patients/${patientId}/context`, { headers });
+    // Reading the body to the end is what lets keep-alive reuse the connection.
+    const body = await response.arrayBuffer();
+    if (response.status !== 200) {
+      throw new Error(`HTTP ${response.status}: ${Buffer.from(body).toString('utf8', 0, 200)}`);
+    }
+    return body.byteLength;
+  };
+}
+
+function closedLoop(seed: number, view: (patientId: string) => Promise<unknown>): Promise<RunResult> {
+  const randoms = Array.from({ length: CONCURRENCY }, (_, w) => prng(seed + w));
+  return runClosedLoop({ concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS }, async (w) => {
+    await view(patientOf(randoms[w]!));
+  });
+}
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) throw new Error(`${name} must be a positive number, got "${raw}"`);
+  return value;
+}
+
+const say = (line: string) => process.stdout.write(`${line}\n`);
+const secondsSince = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+function describe(label: string, r: RunResult | OpenLoopResult): string {
+  const l = r.latency.summary();
+  const extra = 'dropped' in r ? `, max in flight ${r.maxInFlight}, dropped ${r.dropped}` : '';
+  return `${label}: ${r.operations} views in ${r.seconds.toFixed(1)} s = ${formatNumber(r.perSecond)}/s, p50 ${formatNumber(l.p50)} ms, p99 ${formatNumber(l.p99)} ms, max ${formatNumber(l.max)} ms, errors ${r.errors}${extra}`;
+}
+
+function assertClean(label: string, r: RunResult | OpenLoopResult): void {
+  if (r.errors > 0) throw new Error(`${label}: ${r.errors} failed views, e.g. ${r.errorSamples.join(' | ')}`);
+  if (r.operations === 0) throw new Error(`${label}: no view completed`);
+}
+
+async function main(): Promise<number> {
+  const started = performance.now();
+  say(
+    `bench:agent-view — ${PATIENTS} patients, ${PATIENTS * FINANCIAL_PER_PATIENT} financial resources, ${TICKETS} tickets (scale ${SCALE}); ${RATE} views/s open loop and ${CONCURRENCY} closed-loop clients, ${SECONDS} s per phase (+${WARMUP_SECONDS} s warm-up); PostgreSQL ${redactUrl(ADMIN_URL)}`,
+  );
+  let scratch: ScratchDatabase | undefined;
+  let server: BenchServer | undefined;
+  let sql: postgres.Sql | undefined;
+  let rss: PeakRssSampler | undefined;
+  const cleanup = async () => {
+    await server?.stop().catch(() => {});
+    await sql?.end({ timeout: 5 }).catch(() => {});
+    // stderr: the JSON figures must stay the last line of stdout.
+    if (KEEP_DATABASE && scratch) process.stderr.write(`kept database ${scratch.name}: drop it when done\n`);
+    else await scratch?.drop();
+  };
+  const onSignal = () => {
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  try {
+    scratch = await createScratchDatabase(ADMIN_URL, `fhirdesk_bench_view_${process.pid}`);
+    say(`database ${scratch.name}: migrating`);
+    const migrated = await openDatabase({ url: scratch.url, max: 1 });
+    await migrated.close();
+
+    sql = postgres(scratch.url, { max: Math.max(CONCURRENCY, LOAD_PARALLEL), onnotice: () => {} });
+    const data = await seedTenant(sql);
+    const templates = loadTemplates();
+    let t0 = performance.now();
+    await loadFhirCache(sql, data, templates, PATIENTS, LOAD_PARALLEL);
+    say(`loaded ${PATIENTS} patients + ${PATIENTS * FINANCIAL_PER_PATIENT} financial resources in ${secondsSince(t0)}`);
+    t0 = performance.now();
+    await loadTickets(sql, data, TICKETS, PATIENTS, LOAD_PARALLEL);
+    say(`loaded ${TICKETS} tickets in ${secondsSince(t0)}`);
+    t0 = performance.now();
+    // Fresh statistics and visibility map, as autovacuum would have on tables that grew over years.
+    await Promise.all([sql.unsafe('vacuum analyze fhir_resource'), sql.unsafe('vacuum analyze ticket')]);
+    say(`vacuum analyze in ${secondsSince(t0)}`);
+    t0 = performance.now();
+    const warmed = await warmCache(sql);
+    say(
+      warmed
+        ? `read tables and indexes into the OS cache in ${secondsSince(t0)} (pg_prewarm)`
+        : 'pg_prewarm unavailable: the first phase runs on a colder cache',
+    );
+    const [size] = await sql<{ cache: string; tickets: string }[]>`
+      select pg_size_pretty(pg_total_relation_size('fhir_resource')) as cache,
+        pg_size_pretty(pg_total_relation_size('ticket')) as tickets`;
+    say(`fhir_resource ${size!.cache}, ticket ${size!.tickets} (with indexes and TOAST)`);
+
+    const secret = randomBytes(32).toString('base64url');
+    server = await startServerProcess({
+      databaseUrl: scratch.url,
+      jwtSecret: secret,
+      logLevel: process.env.BENCH_SERVER_LOG_LEVEL ?? 'info',
+      cpuProfileDir: process.env.BENCH_SERVER_CPU_PROF_DIR || undefined,
+      entry: process.env.BENCH_SERVER_ENTRY ? resolve(process.env.BENCH_SERVER_ENTRY) : undefined,
+      // A candidate entry may build projections before it listens (a prototype's sync-time work).
+      startTimeoutMs: envNumber('BENCH_SERVER_START_TIMEOUT_MS', 30_000),
+    });
+    if (process.env.BENCH_SERVER_ENTRY) say(`server entry ${process.env.BENCH_SERVER_ENTRY}: a candidate`);
+    rss = new PeakRssSampler(server.pid).start();
+    // The server's footprint before any view (tsx's loader and compiled modules included), for reading the peak.
+    const idleRssMb = (await server.stats()).rssBytes / (1024 * 1024);
+    // An agent (not billing): the view most requests get, with role shaping applied (HIPAA-07).
+    const token = await new TokenKeys(secret).issue(
+      { tenantId: data.tenantId, userId: data.userId, roles: ['agent'], kind: 'user' },
+      3600,
+    );
+    say(`server pid ${server.pid} on ${server.baseUrl}`);
+    const http = httpView(server, token);
+
+    // View size: a sample of 200 patients, before any measured phase.
+    const sizes: number[] = [];
+    const sample = prng(7);
+    for (let i = 0; i < 200; i++) sizes.push(await http(patientOf(sample)));
+    sizes.sort((a, b) => a - b);
+    const meanKb = sizes.reduce((a, b) => a + b, 0) / sizes.length / 1024;
+    say(
+      `view size: mean ${meanKb.toFixed(1)} KB, median ${(sizes[100]! / 1024).toFixed(1)} KB, max ${(sizes[199]! / 1024).toFixed(1)} KB`,
+    );
+
+    const direct = await closedLoop(1000, directView(sql, data, { audit: false }));
+    assertClean('direct', direct);
+    say(describe(`direct query set (postgres.js, ${CONCURRENCY} clients)`, direct));
+
+    const directAudit = await closedLoop(2000, directView(sql, data, { audit: true }));
+    assertClean('direct + audit', directAudit);
+    say(describe(`direct query set + audit INSERT (${CONCURRENCY} clients)`, directAudit));
+
+    const closed = await closedLoop(3000, http);
+    assertClean('GET context', closed);
+    say(describe(`GET /api/v1/patients/{id}/context (${CONCURRENCY} clients)`, closed));
+
+    const directOpenRandom = prng(4000);
+    const directOneView = directView(sql, data, { audit: false });
+    const directOpen = await runOpenLoop(
+      { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, maxInFlight: OPEN_MAX_IN_FLIGHT },
+      () => directOneView(patientOf(directOpenRandom)),
+    );
+    assertClean('direct open loop', directOpen);
+    say(describe(`direct query set (open loop ${RATE}/s)`, directOpen));
+
+    const openRandom = prng(5000);
+    // Peak before the open loop: an overloaded server queues the open loop's arrivals in memory.
+    const closedPeakMb = Math.max((await server.stats()).maxRssBytes, rss.peak) / (1024 * 1024);
+    const open = await runOpenLoop(
+      { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, maxInFlight: OPEN_MAX_IN_FLIGHT },
+      async () => {
+        await http(patientOf(openRandom));
+      },
+    );
+    assertClean('GET context open loop', open);
+    say(describe(`GET /api/v1/patients/{id}/context (open loop ${RATE}/s)`, open));
+
+    const stats = await server.stats();
+    const peakRss = Math.max(stats.maxRssBytes, rss.stop());
+    const peakMb = peakRss / (1024 * 1024);
+    const viewRatio = ratio(closed.perSecond, direct.perSecond);
+    const openLatency = open.latency.summary();
+    const directOpenLatency = directOpen.latency.summary();
+    say('');
+    say(
+      formatTable([
+        {
+          figure: `views/s (${CONCURRENCY} clients)`,
+          value: closed.perSecond,
+          unit: '/s',
+          baseline: { label: 'direct', value: direct.perSecond },
+          target: `ratio ≥ ${TARGET_RATIO}`,
+          pass: viewRatio >= TARGET_RATIO,
+        },
+        {
+          figure: `views/s (${CONCURRENCY} clients)`,
+          value: closed.perSecond,
+          unit: '/s',
+          baseline: { label: 'direct+audit', value: directAudit.perSecond },
+        },
+        {
+          figure: `p50 at ${RATE}/s`,
+          value: openLatency.p50,
+          unit: 'ms',
+          baseline: { label: 'direct', value: directOpenLatency.p50 },
+        },
+        {
+          figure: `p99 at ${RATE}/s`,
+          value: openLatency.p99,
+          unit: 'ms',
+          baseline: { label: 'direct', value: directOpenLatency.p99 },
+          target: `< ${TARGET_P99_MS} ms`,
+          pass: openLatency.p99 < TARGET_P99_MS,
+        },
+        {
+          figure: 'server peak RSS',
+          value: peakMb,
+          unit: 'MB',
+          target: `< ${TARGET_RSS_MB} MB`,
+          pass: peakMb < TARGET_RSS_MB,
+        },
+      ]),
+    );
+    say(`server peak RSS ${formatBytes(peakRss)}; total run ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    say(
+      JSON.stringify({
+        p50_ms: round(openLatency.p50, 2),
+        p99_ms: round(openLatency.p99, 2),
+        rps: round(closed.perSecond, 1),
+        ratio: round(viewRatio),
+        peak_rss_mb: round(peakMb, 1),
+        closed_loop_peak_rss_mb: round(closedPeakMb, 1),
+        idle_rss_mb: round(idleRssMb, 1),
+        open_dropped: open.dropped,
+        direct_rps: round(direct.perSecond, 1),
+        direct_audit_rps: round(directAudit.perSecond, 1),
+        direct_p50_ms: round(directOpenLatency.p50, 2),
+        direct_p99_ms: round(directOpenLatency.p99, 2),
+        open_rate: RATE,
+        open_completed_per_s: round(open.perSecond, 1),
+        view_kb: round(meanKb, 1),
+        concurrency: CONCURRENCY,
+        patients: PATIENTS,
+        financial_resources: PATIENTS * FINANCIAL_PER_PATIENT,
+        tickets: TICKETS,
+        seconds: SECONDS,
+      }),
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`bench:agent-view failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    return 1;
+  } finally {
+    rss?.stop();
+    await cleanup();
+  }
+}
+
+process.exitCode = await main();

@@ -1,0 +1,57 @@
+// Child-process entry: the real fhirdesk server (createApp + @hono/node-server, wired as main.ts does)
+// on 127.0.0.1 with an ephemeral port, driven by its parent over IPC. See server.ts for why a child.
+import { AuditSealer, openDatabase } from '@fhirdesk/core';
+import { serve } from '@hono/node-server';
+import { createApp } from '../../packages/server/src/app';
+import { TokenKeys } from '../../packages/server/src/auth/tokens';
+import { createLogger } from '../../packages/server/src/http/logger';
+import type { ParentMessage, ServerMessage } from './server';
+
+const send = (message: ServerMessage) => process.send?.(message);
+const cpuMs = () => {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1000;
+};
+
+const databaseUrl = process.env.BENCH_SERVER_DATABASE_URL;
+const secret = process.env.BENCH_SERVER_JWT_SECRET;
+if (!databaseUrl || !secret || !process.send) {
+  process.stderr.write('server-process.ts is started by bench/lib/server.ts, not directly\n');
+  process.exit(2);
+}
+
+// The logger runs at production level ('info': one line per request) into stdout, which the parent
+// discards: formatting the line is part of the cost of a request, the terminal is not.
+const logger = createLogger(process.env.BENCH_SERVER_LOG_LEVEL ?? 'info');
+// Migrations were applied by the parent before the preload.
+const database = await openDatabase({ url: databaseUrl, migrate: false });
+const keys = new TokenKeys(secret);
+const sealer = new AuditSealer(database, {
+  onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
+});
+const app = createApp({ database, keys, logger, sealer });
+
+const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+  send({ type: 'listening', port: info.port });
+});
+
+process.on('message', (message: ParentMessage) => {
+  if (message.type === 'stats') {
+    // maxRSS is the kernel's high-water mark for this process, in KiB.
+    send({
+      type: 'stats',
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+      rssBytes: process.memoryUsage.rss(),
+      cpuMs: cpuMs(),
+    });
+  } else if (message.type === 'shutdown') {
+    server.close();
+    void sealer
+      .flush()
+      .catch(() => {})
+      .then(() => database.close())
+      .finally(() => process.exit(0));
+  }
+});
+// The parent died (Ctrl-C, crash): do not outlive it holding database connections.
+process.on('disconnect', () => process.exit(1));

@@ -1,2 +1,0 @@
-ALTER TABLE "sync_run" ADD COLUMN "heartbeat_at" timestamp with time zone NOT NULL;--> statement-breakpoint
-CREATE UNIQUE INDEX "sync_run_one_running_uq" ON "sync_run" USING btree ("tenant_id","source_id") WHERE status = 'running' AND mode <> 'patient';

@@ -1,0 +1,16 @@
+// Conversations: inbound channel integrations, threading, patient matching and agent corrections (issue #6).
+
+export {
+  type Escalation,
+  type InboundChannel,
+  type InboundMessage,
+  type IntegrationKey,
+  inboundChannels,
+  type Survey,
+  type TicketSla,
+} from '../db/schema/conversations';
+export * from './conversation-service';
+export * from './inbound-service';
+export * from './integration-keys';
+export * from './patient-match';
+export { appendTicketEvent } from './timeline';

@@ -1,0 +1,2 @@
+// CSAT/NPS surveys after resolution (issue #6).
+export * from './survey-service';
