@@ -12,17 +12,20 @@ import type { SandboxContext } from './context';
 import { ADVERTISED_TYPES, capabilityStatement } from './fhir/capability-statement';
 import { handleFhirRequest } from './fhir/fhir-routes';
 import { FhirHttpError, fhirResponse, operationOutcome, outcomeResponse } from './fhir/outcome';
+import type { SmartAppLaunch } from './smart/app-launch';
 
 export interface SandboxServices {
   tokens: TokenStore;
   tokenEndpoint: TokenEndpoint;
   bulk: BulkExports;
+  /** SMART app launch (authorize, openid-configuration, JWKS, EHR page); optional. */
+  appLaunch?: SmartAppLaunch;
 }
 
 export const TOKEN_PATH = '/auth/token';
 
 export function createSandboxApp(ctx: SandboxContext, services: SandboxServices): Hono {
-  const { tokens, tokenEndpoint, bulk } = services;
+  const { tokens, tokenEndpoint, bulk, appLaunch } = services;
   const base = ctx.fhirBasePath;
   const app = new Hono();
 
@@ -36,8 +39,12 @@ export function createSandboxApp(ctx: SandboxContext, services: SandboxServices)
     }),
   );
 
-  const authorise = (request: Request): void => {
-    if (ctx.options.requireAuth) requireBearer(tokens, request.headers.get('authorization'));
+  const authorise = (request: Request, path: string[] = []): void => {
+    if (!ctx.options.requireAuth) return;
+    const token = requireBearer(tokens, request.headers.get('authorization'));
+    // SAL-50: a patient-context token reads only its own Patient.
+    if (appLaunch && !appLaunch.allows(token, path))
+      throw new FhirHttpError(403, operationOutcome('forbidden', 'Outside the launch patient'));
   };
 
   app.get(`${base}/metadata`, () => fhirResponse(capabilityStatement(ctx, ctx.repo.resourceTypes()), 200));
@@ -47,13 +54,13 @@ export function createSandboxApp(ctx: SandboxContext, services: SandboxServices)
         tokenUrl: ctx.tokenUrl,
         grantTypes: tokenEndpoint.grantTypes(),
         resourceTypes: [...ADVERTISED_TYPES],
+        ...(appLaunch ? { extra: appLaunch.discoveryExtra(), extraCapabilities: appLaunch.capabilities() } : {}),
       }),
     ),
   );
 
   app.post(TOKEN_PATH, (c) => tokenEndpoint.handle(c.req.raw));
-  // Room for SMART app launch: /auth/authorize, /.well-known/openid-configuration, /auth/jwks and the
-  // EHR launch page mount here as their own module, and add `authorization_code` to tokenEndpoint.
+  appLaunch?.mount(app);
 
   app.get('/bulk/status/:jobId', (c) => {
     authorise(c.req.raw);
@@ -69,13 +76,13 @@ export function createSandboxApp(ctx: SandboxContext, services: SandboxServices)
   });
 
   app.all(`${base}/*`, async (c) => {
-    authorise(c.req.raw);
     const pathname = new URL(c.req.url).pathname;
     const path = pathname
       .slice(base.length)
       .split('/')
       .filter(Boolean)
       .map((segment) => decodeURIComponent(segment));
+    authorise(c.req.raw, path);
     const level = exportLevel(path);
     if (level) {
       if (c.req.method !== 'GET')

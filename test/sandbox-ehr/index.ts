@@ -12,13 +12,18 @@ import { createSandboxApp, TOKEN_PATH } from './app';
 import { BackendServicesGrant } from './auth/backend-services';
 import { ClientRegistry } from './auth/clients';
 import { TokenEndpoint } from './auth/token-endpoint';
-import { TokenStore } from './auth/token-store';
 import { BulkExports } from './bulk/bulk-export';
 import type { ResolvedSandboxOptions, SandboxContext } from './context';
 import { loadFhirDefinitions } from './fhir/definitions';
 import { SandboxRepository } from './fhir/sandbox-repository';
 import { addTypeHistoryRoute } from './fhir/type-history';
 import { seedFixtures } from './seed/seed-fixtures';
+import {
+  type AppClientRegistration,
+  type AppLaunchSettings,
+  ContextTokenStore,
+  SmartAppLaunch,
+} from './smart/app-launch';
 
 export { SYNTHEA_GROUP_ID } from './seed/seed-fixtures';
 
@@ -59,6 +64,12 @@ export interface SandboxEhr {
   /** e.g. http://127.0.0.1:PORT/auth/token — the exact `aud` for client assertions. */
   tokenUrl: string;
   registerBackendClient(client: BackendClient): void;
+  /** SMART app launch: a public client with its redirect URIs and launch URL (SAL-01). */
+  registerAppClient(client: AppClientRegistration): void;
+  /** Mutable app-launch knobs (granted scopes, id_token faults, banner) for tests. */
+  appLaunch: AppLaunchSettings;
+  /** The EHR page that launches the registered app in an iframe, e.g. http://127.0.0.1:PORT/ehr */
+  ehrUrl: string;
   /** Update-as-create with the resource's id (new version, server meta). */
   updateResource<T extends Resource>(resource: T): Promise<T>;
   /** Create with a server-assigned id. */
@@ -100,11 +111,13 @@ export async function startSandboxEhr(options: SandboxEhrOptions = {}): Promise<
     options: resolved,
   };
   const clients = new ClientRegistry();
-  const tokens = new TokenStore();
+  const tokens = new ContextTokenStore();
   const tokenEndpoint = new TokenEndpoint(tokens, () => resolved.tokenLifetimeSeconds);
   const bulk = new BulkExports(ctx);
   addTypeHistoryRoute(router, ctx);
-  const app = createSandboxApp(ctx, { tokens, tokenEndpoint, bulk });
+  const appLaunch = new SmartAppLaunch(ctx, tokens);
+  appLaunch.grantHandlers(tokenEndpoint);
+  const app = createSandboxApp(ctx, { tokens, tokenEndpoint, bulk, appLaunch });
 
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
@@ -124,6 +137,9 @@ export async function startSandboxEhr(options: SandboxEhrOptions = {}): Promise<
     fhirBaseUrl: ctx.fhirBaseUrl,
     tokenUrl: ctx.tokenUrl,
     registerBackendClient: (client) => clients.registerBackendClient(client),
+    registerAppClient: (client) => appLaunch.registerAppClient(client),
+    appLaunch: appLaunch.settings,
+    ehrUrl: `${ctx.origin}/ehr`,
     updateResource: async (resource) => (await repo.updateResource(asMedplum(resource))) as unknown as typeof resource,
     createResource: async (resource) => (await repo.createResource(asMedplum(resource))) as unknown as typeof resource,
     deleteResource: (type, id) => repo.deleteResource(type, id),
@@ -143,3 +159,4 @@ export async function startSandboxEhr(options: SandboxEhrOptions = {}): Promise<
 
 export type { AssertionAlgorithm, TestBackendClient } from './backend-client';
 export { createTestBackendClient, fetchBackendToken, signAssertion, tokenRequestBody } from './backend-client';
+export type { AppClientRegistration, AppLaunchSettings } from './smart/app-launch';

@@ -31,6 +31,7 @@ import { patientRoutes } from './routes/patients';
 import { REMITTANCE_MEDIA_TYPE, remittanceRoutes } from './routes/remittances';
 import { type SmartDeps, sessionRoutes } from './routes/session';
 import { jwksRoutes, sourceRoutes } from './routes/sources';
+import { staticAppRoutes } from './routes/static-app';
 import { surveyRoutes } from './routes/surveys';
 import { ticketRoutes } from './routes/tickets';
 import { userRoutes } from './routes/users';
@@ -119,6 +120,7 @@ export function createApp(deps: AppDeps) {
   });
 
   app.route('/auth', sessionRoutes(deps));
+  app.route('/app', staticAppRoutes({ database: deps.database }));
   // Provider webhooks authenticate with integration keys/HMAC, not bearer tokens (routes/inbound.ts).
   app.route('/inbound', inboundRoutes({ ...deps, clock }));
   app.route('/survey', surveyRoutes({ ...deps, clock }));

@@ -1,12 +1,21 @@
-// Wires the real dependencies and serves the API. Embedded defaults: PGlite in ./.data and a dev key.
-
+// Wires the real dependencies and serves the API. Embedded defaults: PGlite in ./.data, development keys
+// kept in the data directory, and the sandbox EHR as a demo source.
+import {
+  type ConnectorDeps,
+  InProcessScheduler,
+  PgBossScheduler,
+  runSync,
+  type SyncScheduler,
+} from '@fhirdesk/connectors';
 import { AuditSealer, openDatabase } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
-import { loadTokenKeys } from './auth/signing-key';
+import { loadSecretKey, loadTokenKeys } from './auth/signing-key';
 import { ConfigError, loadConfig } from './config/config';
+import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
+import { patientRefresher } from './routes/patients';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -25,12 +34,52 @@ async function main(): Promise<void> {
   const sealer = new AuditSealer(database, {
     onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
   });
-  const app = createApp({ database, keys, logger, sealer, bodyLimitBytes: config.FHIRDESK_BODY_LIMIT_BYTES });
+  const connectors: ConnectorDeps = {
+    database,
+    secretKey: loadSecretKey(config),
+    logger: { info: (o, msg) => logger.info(o, msg), warn: (o, msg) => logger.warn(o, msg) },
+  };
+  const runner = async (job: Parameters<typeof runSync>[1]) => {
+    const summary = await runSync(connectors, job);
+    logger.info(
+      {
+        sourceId: job.sourceId,
+        status: summary.status,
+        fetched: summary.fetched,
+        inserted: summary.inserted,
+        updated: summary.updated,
+      },
+      'sync finished',
+    );
+  };
+  // pg-boss needs a real PostgreSQL; embedded PGlite runs jobs in this process.
+  const scheduler: SyncScheduler = config.DATABASE_URL
+    ? new PgBossScheduler(config.DATABASE_URL, runner, {
+        onError: (e) => logger.error({ err: { type: e.name } }, 'job queue error'),
+      })
+    : new InProcessScheduler(runner, {
+        onError: (e) => logger.warn({ err: { type: (e as Error).name } }, 'sync job failed'),
+      });
+  await scheduler.start();
 
+  const app = createApp({
+    database,
+    keys,
+    logger,
+    sealer,
+    connectors,
+    scheduler,
+    bodyLimitBytes: config.FHIRDESK_BODY_LIMIT_BYTES,
+    smart: { refreshPatient: patientRefresher(connectors) },
+  });
+
+  let demo: DemoEhr | undefined;
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
-    const url = `http://${config.HOST}:${info.port}`;
+    const url = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${info.port}`;
     logger.info({ url, database: database.kind }, 'fhirdesk listening');
-    void announce(url);
+    void announce(url).catch((error: unknown) =>
+      logger.error({ err: { type: (error as Error).name } }, 'start-up step failed'),
+    );
   });
 
   async function announce(url: string): Promise<void> {
@@ -39,30 +88,39 @@ async function main(): Promise<void> {
         `FHIRDESK_JWT_SECRET is not set: signing tokens with a development key kept in ${config.FHIRDESK_DATA_DIR}/dev-signing-key. Never run like this in production.`,
       );
     }
-    if (config.embedded) {
-      const dev = await ensureDevTenant(database);
-      const admin = dev.users[0]!;
-      const token = await keys.issue(
-        { tenantId: dev.tenantId, userId: admin.id, roles: admin.roles, kind: 'user' },
-        config.FHIRDESK_TOKEN_TTL_SECONDS,
-      );
-      // Printed to the terminal on purpose (not the log stream): the operator needs it to try the API.
-      process.stdout.write(
-        [
-          '',
-          `fhirdesk is running on ${url} (embedded PGlite in ${config.FHIRDESK_DATA_DIR})`,
-          `  API docs:   ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
-          `  Dev token (admin of tenant "demo", valid ${config.FHIRDESK_TOKEN_TTL_SECONDS}s):`,
-          `  ${token}`,
-          `  Try: curl -H "Authorization: Bearer <token>" ${url}/api/v1/tickets`,
-          '',
-        ].join('\n'),
-      );
-    }
+    if (!config.embedded) return;
+    const dev = await ensureDevTenant(database);
+    const sandboxOn = (config.FHIRDESK_SANDBOX_EHR ?? 'on') === 'on';
+    if (sandboxOn)
+      demo = await startDemoEhr({ database, config, logger, tenantId: dev.tenantId, appUrl: url, scheduler });
+    const admin = dev.users[0]!;
+    const token = await keys.issue(
+      { tenantId: dev.tenantId, userId: admin.id, roles: admin.roles, kind: 'user' },
+      config.FHIRDESK_TOKEN_TTL_SECONDS,
+    );
+    // Printed to the terminal on purpose (not the log stream): the operator needs it to try the API.
+    process.stdout.write(
+      [
+        '',
+        `fhirdesk is running on ${url} (embedded PGlite in ${config.FHIRDESK_DATA_DIR})`,
+        `  API docs:   ${url}/docs   (OpenAPI: ${url}/openapi.json)`,
+        ...(demo
+          ? [
+              `  Sandbox EHR: ${demo.ehrPageUrl}  (pick a patient to launch the agent app; FHIR base ${demo.fhirBaseUrl})`,
+            ]
+          : []),
+        `  Dev token (admin of tenant "demo", valid ${config.FHIRDESK_TOKEN_TTL_SECONDS}s; \`npx fhirdesk token --tenant demo\` prints another):`,
+        `  ${token}`,
+        `  Try: curl -H "Authorization: Bearer <token>" ${url}/api/v1/tickets`,
+        '',
+      ].join('\n'),
+    );
   }
 
   const shutdown = async () => {
     server.close();
+    await scheduler.stop().catch(() => {});
+    await demo?.close().catch(() => {});
     await sealer.flush().catch(() => {});
     await database.close();
     process.exit(0);

@@ -7,6 +7,7 @@ import { loadTokenKeys } from '../auth/signing-key';
 import { ConfigError } from '../config/config';
 import { type CliIo, EXIT, processIo, UsageError, withDatabase } from './context';
 import { import835Command } from './import-835';
+import { runsCommand, sourcesCommand, syncCommand } from './sources';
 
 const usage = `fhirdesk — patient-support desk operations
 
@@ -15,6 +16,13 @@ Usage:
   fhirdesk token --tenant <slug> [--user <id>] [--ttl <s>]
                                          print an API token for a user of the tenant
   fhirdesk audit verify --tenant <slug>  seal and verify the tenant's audit hash chain
+  fhirdesk sources list|add|test --tenant <slug> [...]
+                                         configure EHR/payer connectors (add tests the connection first)
+  fhirdesk sync <source> --tenant <slug> [--mode incremental|bulk] [--since <instant>]
+                                         run a sync now, with a progress line; exit 1 if it fails
+  fhirdesk runs <source> --tenant <slug> list sync runs with their counts
+  fhirdesk import-835 <file> --tenant <slug>
+                                         import an X12 835 remittance (idempotent)
 
 Environment: DATABASE_URL (else embedded PGlite in FHIRDESK_DATA_DIR), FHIRDESK_JWT_SECRET.
 Exit codes: 0 ok, 1 failure, 2 usage or configuration error, 3 not found, 4 upstream (EHR) failure.`;
@@ -23,6 +31,9 @@ export type Command = (args: string[], io: CliIo, env: NodeJS.ProcessEnv) => Pro
 
 const commands: Record<string, Command> = {
   'import-835': import835Command,
+  sources: sourcesCommand,
+  sync: syncCommand,
+  runs: runsCommand,
   migrate: async (_args, io, env) =>
     withDatabase(env, async (database) => {
       io.out(`migrations applied (${database.kind})`);

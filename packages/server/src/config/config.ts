@@ -11,6 +11,13 @@ const schema = z.object({
     .optional(),
   FHIRDESK_DATA_DIR: z.string().min(1).default('./.data'),
   FHIRDESK_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits)').optional(),
+  FHIRDESK_SECRET_KEY: z
+    .string()
+    .regex(/^([0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/, 'must be 32 bytes as 64 hex characters or base64')
+    .optional(),
+  FHIRDESK_SANDBOX_EHR: z.enum(['on', 'off']).optional(),
+  FHIRDESK_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
+  FHIRDESK_SMART_CLIENT_ID: z.string().min(1).max(200).default('fhirdesk-agent-app'),
   FHIRDESK_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   FHIRDESK_BODY_LIMIT_BYTES: z.coerce
     .number()
@@ -33,6 +40,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = { ...result.data, embedded: !result.data.DATABASE_URL };
+  if (!config.embedded && !config.FHIRDESK_SECRET_KEY) {
+    throw new ConfigError(
+      'Invalid configuration:\n  FHIRDESK_SECRET_KEY: required when DATABASE_URL is set (it encrypts connector secrets at rest)',
+    );
+  }
   if (!config.embedded && !config.FHIRDESK_JWT_SECRET) {
     throw new ConfigError(
       'Invalid configuration:\n  FHIRDESK_JWT_SECRET: required when DATABASE_URL is set (embedded mode generates a dev key)',

@@ -1,0 +1,123 @@
+// Browser-test harness: the sandbox EHR (requireAuth), the real fhirdesk server on 127.0.0.1:0 over the
+// test database, a tenant whose source is the sandbox, the patient's resources in the cache, and
+// Debian's Chromium driven by playwright-core. Missing Chromium fails loudly (never a skip).
+import { existsSync, mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { AuditSealer, type Database } from '@fhirdesk/core';
+import { serve } from '@hono/node-server';
+import type { Resource } from 'fhir/r4';
+import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { createApp } from '../../packages/server/src/app';
+import { TokenKeys } from '../../packages/server/src/auth/tokens';
+import { createLogger } from '../../packages/server/src/http/logger';
+import { cacheResources, createSource } from '../agent-view/cache-fixtures';
+import { type SandboxEhr, startSandboxEhr } from '../sandbox-ehr/index';
+import { LogCapture, TEST_SECRET } from '../support/app';
+import { createTestTenant, openTestDatabase } from '../support/db';
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const CLIENT_ID = 'fhirdesk-agent-app';
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export interface Harness {
+  ehr: SandboxEhr;
+  database: Database;
+  serverOrigin: string;
+  tenantId: string;
+  browser: Browser;
+  newContext(viewport?: { width: number; height: number }): Promise<BrowserContext>;
+  close(): Promise<void>;
+}
+
+/** Types the agent view reads for one patient, with the search parameter that finds them. */
+const PATIENT_TYPES: [string, string][] = [
+  ['Coverage', 'beneficiary'],
+  ['Claim', 'patient'],
+  ['ClaimResponse', 'patient'],
+  ['ExplanationOfBenefit', 'patient'],
+  ['Account', 'subject'],
+];
+
+/** Fills the cache with the patient's financial resources from the sandbox (what a sync would store). */
+export async function seedPatientCache(
+  h: { ehr: SandboxEhr; database: Database },
+  tenantId: string,
+  sourceId: string,
+  patientIds: string[],
+) {
+  const entries: { resource: Resource; patientId: string | null }[] = [];
+  for (const patientId of patientIds) {
+    entries.push({ resource: await h.ehr.readResource('Patient', patientId), patientId });
+    for (const [type, param] of PATIENT_TYPES) {
+      for (const resource of await h.ehr.searchAll(type, { [param]: `Patient/${patientId}` })) {
+        entries.push({ resource, patientId });
+      }
+    }
+  }
+  const orgs = await h.ehr.searchAll('Organization');
+  for (const resource of orgs) entries.push({ resource, patientId: null });
+  await cacheResources(h.database, tenantId, sourceId, entries, new Date());
+}
+
+export async function startHarness(): Promise<Harness> {
+  if (!existsSync(CHROMIUM_PATH)) {
+    throw new Error(
+      `Chromium was not found at ${CHROMIUM_PATH}. The browser tests need it: apt-get install chromium, or set CHROMIUM_PATH.`,
+    );
+  }
+  if (!existsSync(join(process.cwd(), 'packages/smart-app/dist/index.html'))) {
+    throw new Error('The agent app is not built: run `npm run build -w @fhirdesk/smart-app` (npm test does it first).');
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  const ehr = await startSandboxEhr({ requireAuth: true });
+  const database = await openTestDatabase();
+  const keys = new TokenKeys(TEST_SECRET);
+  const sealer = new AuditSealer(database, { delayMs: 5 });
+  const app = createApp({ database, keys, sealer, logger: createLogger('info', new LogCapture()) });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const serverOrigin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const tenantId = await createTestTenant(database);
+  await createSource(
+    database,
+    tenantId,
+    ehr.fhirBaseUrl,
+    { mode: 'none' },
+    { smartClientId: CLIENT_ID, smartDefaultRoles: ['agent', 'billing'] },
+  );
+  ehr.registerAppClient({
+    clientId: CLIENT_ID,
+    redirectUris: [`${serverOrigin}/app/index.html`],
+    launchUrl: `${serverOrigin}/app/launch.html`,
+  });
+  // playwright gives every launch a fresh temporary user-data-dir and removes it on close.
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 20_000 });
+  return {
+    ehr,
+    database,
+    serverOrigin,
+    tenantId,
+    browser,
+    newContext: (viewport = { width: 1280, height: 900 }) => browser.newContext({ viewport, locale: 'en-US' }),
+    close: async () => {
+      await browser.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await sealer.flush();
+      await database.close();
+      await ehr.close();
+    },
+  };
+}
