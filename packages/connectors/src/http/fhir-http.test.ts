@@ -12,6 +12,21 @@ let maxInFlight = 0;
 
 beforeAll(async () => {
   server = createServer((req, res) => {
+    if (req.url?.startsWith('/r4/tenant/slow-file')) {
+      // NDJSON trickling in: one line every 60 ms for ~600 ms, or a stall after the first line.
+      res.writeHead(200, { 'content-type': 'application/fhir+ndjson' });
+      const stall = req.url.includes('stall');
+      let n = 0;
+      const tick = setInterval(() => {
+        res.write(`{"resourceType":"Patient","id":"p${n}"}\n`);
+        n++;
+        if (stall || n === 10) {
+          clearInterval(tick);
+          if (!stall) res.end();
+        }
+      }, 60);
+      return;
+    }
     seen.push({ url: req.url ?? '', headers: req.headers });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -54,6 +69,14 @@ describe('FhirHttp', () => {
     maxInFlight = 0;
     await Promise.all([wider.get('Patient'), wider.get('Coverage'), wider.get('Claim')]);
     expect(maxInFlight).toBe(3);
+  });
+
+  it('times out waiting for headers or between chunks, never a long body that keeps flowing (BULK-06)', async () => {
+    const http = new FhirHttp({ baseUrl: base, tokens: noAuth, timeoutMs: 250, maxRetries: 0 });
+    const flowing = await http.raw(`${base}/slow-file`, { auth: false });
+    expect((await flowing.text()).trim().split('\n')).toHaveLength(10);
+    const stalled = await http.raw(`${base}/slow-file-stall`, { auth: false });
+    await expect(stalled.text()).rejects.toThrow();
   });
 
   it('spaces request starts to the per-source rate limit (EPIC-07)', async () => {

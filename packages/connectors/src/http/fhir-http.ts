@@ -178,12 +178,54 @@ export class FhirHttp {
     init: { method?: string; headers?: Record<string, string>; auth: boolean; accept2xx?: (status: number) => boolean },
   ): Promise<Response> {
     const absolute = this.absolute(url);
-    return this.withRetry(absolute, init.auth && this.sameOrigin(absolute), async ({ headers, signal }) => {
-      const response = await fetch(absolute, {
-        method: init.method ?? 'GET',
-        headers: { ...init.headers, ...headers },
-        signal,
-      });
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
+    const runSignal = this.options.signal;
+    return this.withRetry(absolute, init.auth && this.sameOrigin(absolute), async ({ headers }) => {
+      // The timeout covers waiting for the headers and then each pause between body chunks, not the whole
+      // body: a large Bulk NDJSON file takes minutes to stream and must not be cut off at timeoutMs.
+      const controller = new AbortController();
+      const timedOut = () => controller.abort(new DOMException('The operation timed out.', 'TimeoutError'));
+      const onRunAbort = () => controller.abort(runSignal?.reason);
+      if (runSignal?.aborted) onRunAbort();
+      runSignal?.addEventListener('abort', onRunAbort, { once: true });
+      const arm = () => {
+        const t = setTimeout(timedOut, timeoutMs);
+        t.unref();
+        return t;
+      };
+      let timer = arm();
+      const done = () => {
+        clearTimeout(timer);
+        runSignal?.removeEventListener('abort', onRunAbort);
+      };
+      let response: Response;
+      try {
+        response = await fetch(absolute, {
+          method: init.method ?? 'GET',
+          headers: { ...init.headers, ...headers },
+          signal: controller.signal,
+        });
+      } catch (e) {
+        done();
+        throw e;
+      }
+      if (response.body) {
+        const idle = new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, out) {
+            clearTimeout(timer);
+            timer = arm();
+            out.enqueue(chunk);
+          },
+          flush: done,
+        });
+        response = new Response(response.body.pipeThrough(idle), {
+          status: response.status,
+          statusText: response.statusText,
+          headers: response.headers,
+        });
+      } else {
+        done();
+      }
       if (!response.ok) {
         const text = await response.text().catch(() => '');
         let data: unknown = text;
