@@ -197,6 +197,15 @@ describe('claim dispute records', () => {
       channel: 'phone',
       referenceNumber: 'CALL-123',
     });
+    // Minimum necessary (HIPAA-07): an agent reading the same timeline sees that a payer contact happened,
+    // not the payer reference or what was said.
+    const agentTimeline = await call(d.agent, 'GET', `/api/v1/tickets/${ticketId}/timeline`);
+    const agentItems = (
+      (await agentTimeline.json()) as { items: { type: string; body: string | null; data: Record<string, unknown> }[] }
+    ).items;
+    const redacted = agentItems.find((e) => e.type === 'payer-contact')!;
+    expect(JSON.stringify(redacted)).not.toMatch(/CALL-123|reprocess/);
+    expect(redacted.body).toBeNull();
     const audit = await database.db.select().from(schema.auditEvent).where(eq(schema.auditEvent.entityId, ticketId));
     expect(audit.map((a) => a.action)).toEqual(
       expect.arrayContaining(['dispute.create', 'dispute.stage', 'dispute.payer-contact']),

@@ -513,7 +513,8 @@ export class TicketService {
         .where(and(...where))
         .orderBy(asc(ticketEvent.seq))
         .limit(limit + 1);
-      const items = events.slice(0, limit);
+      const financial = actor.roles.some((r) => FINANCIAL_ROLES.includes(r));
+      const items = events.slice(0, limit).map((e) => (financial ? e : minimumNecessary(e)));
       await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now);
       const last = items[items.length - 1];
       return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };
@@ -627,6 +628,16 @@ export class TicketService {
     await this.audit(tx, actor, row, 'ticket.link', 'U', now, { linkId: link.id, resourceType: ref.type });
     return link;
   }
+}
+
+/** Roles that see payer contract detail (amounts, payer references) on the timeline (HIPAA-07). */
+const FINANCIAL_ROLES: readonly string[] = ['billing', 'supervisor', 'admin'];
+/** Timeline events whose content is payer/contract detail that agents do not need. */
+const FINANCIAL_EVENTS: ReadonlySet<string> = new Set(['dispute-updated', 'payer-contact']);
+
+function minimumNecessary(event: TicketEvent): TicketEvent {
+  if (!FINANCIAL_EVENTS.has(event.type)) return event;
+  return { ...event, body: null, data: { redacted: 'financial detail is shown to billing roles only' } };
 }
 
 function rowsOf<T>(result: unknown): T[] {
