@@ -1,39 +1,9 @@
-// Timeline and ticket-row helpers shared by the conversation services: every write appends an event
-// and bumps the ticket version inside the caller's transaction, as TicketService does.
-import { randomUUID } from 'node:crypto';
 import { and, eq, sql } from 'drizzle-orm';
-import type { Actor } from '../context/actor';
 import type { Tx } from '../db/database';
-import type { TicketEventType } from '../db/schema/enums';
-import { type Ticket, type TicketEvent, ticket, ticketEvent } from '../db/schema/tickets';
+import { type Ticket, ticket } from '../db/schema/tickets';
 import { NotFoundError, PreconditionFailedError } from '../errors';
 
-export async function appendTicketEvent(
-  tx: Tx,
-  actor: Actor,
-  ticketId: string,
-  type: TicketEventType,
-  now: Date,
-  extra: Partial<Pick<TicketEvent, 'channel' | 'direction' | 'body' | 'data'>> = {},
-): Promise<TicketEvent> {
-  const [row] = await tx
-    .insert(ticketEvent)
-    .values({
-      id: randomUUID(),
-      tenantId: actor.tenantId,
-      ticketId,
-      type,
-      actorId: actor.userId,
-      actorKind: actor.kind,
-      createdAt: now,
-      channel: extra.channel ?? null,
-      direction: extra.direction ?? null,
-      body: extra.body ?? null,
-      data: extra.data ?? {},
-    })
-    .returning();
-  return row!;
-}
+export { appendTicketEvent } from '../tickets/ticket-event';
 
 export async function lockTicket(tx: Tx, tenantId: string, id: string): Promise<Ticket> {
   const [row] = await tx

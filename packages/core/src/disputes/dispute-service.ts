@@ -1,6 +1,3 @@
-// Claim dispute commands and queries (issue 5). A dispute is a `claim-dispute` ticket plus one `dispute`
-// row; each command is one transaction holding the change, its timeline event and its audit rows.
-import { randomUUID } from 'node:crypto';
 import { and, asc, eq, inArray, isNull, ne, or, type SQL, sql } from 'drizzle-orm';
 import type { Claim, ClaimResponse, ExplanationOfBenefit, Reference } from 'fhir/r4';
 import { type AuditEntry, recordAudit } from '../audit/record';
@@ -11,11 +8,12 @@ import { type Dispute, type DisputeOrigin, type DisputeReasonCodes, dispute } fr
 import type { Role, TicketEventType, TicketPriority } from '../db/schema/enums';
 import { fhirResource } from '../db/schema/sources';
 import { tenant } from '../db/schema/tenants';
-import { type Ticket, type TicketEvent, ticket, ticketEvent } from '../db/schema/tickets';
+import { type Ticket, type TicketEvent, ticket } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { type Money, minorDigits, toMicro, toMoney } from '../fhir/adjudication/money';
 import { type ClaimFinancialSummary, summarizeAdjudication } from '../fhir/adjudication/summary';
 import { formatReference, parseReference } from '../fhir/reference';
+import { appendTicketEvent } from '../tickets/ticket-event';
 import { formatTicketNumber } from '../tickets/ticket-number';
 import { type LinkInput, TicketService, type TicketView } from '../tickets/ticket-service';
 import { type AppealPresets, computeAppealDeadline, loadAppealPresets, resolveAppealPolicy } from './appeal-deadline';
@@ -1015,30 +1013,8 @@ function decodeQueueCursor(cursor: string, sort: 'amount' | 'deadline'): { k: st
   }
 }
 
-export async function appendEvent(
-  tx: Executor,
-  actor: Actor,
-  ticketId: string,
-  type: TicketEventType,
-  now: Date,
-  extra: { body?: string | null; data?: Record<string, unknown> } = {},
-): Promise<TicketEvent> {
-  const [row] = await tx
-    .insert(ticketEvent)
-    .values({
-      id: randomUUID(),
-      tenantId: actor.tenantId,
-      ticketId,
-      type,
-      actorId: actor.userId,
-      actorKind: actor.kind,
-      createdAt: now,
-      body: extra.body ?? null,
-      data: extra.data ?? {},
-    })
-    .returning();
-  return row!;
-}
+/** Kept under this name for the dispute modules; the timeline has one writer. */
+export const appendEvent = appendTicketEvent;
 
 /**
  * One CSV cell (RFC 4180 quoting). A text cell starting with = + - @ (or tab/CR) is prefixed with `'` so

@@ -1,3 +1,4 @@
+export * from './ticket-event';
 export * from './ticket-number';
 export * from './ticket-service';
 export * from './ticket-status';

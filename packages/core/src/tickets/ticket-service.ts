@@ -21,6 +21,7 @@ import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
+import { appendTicketEvent } from './ticket-event';
 import { formatTicketNumber } from './ticket-number';
 import { allowedTransitions, canTransition } from './ticket-status';
 
@@ -144,7 +145,7 @@ export class TicketService {
     return row;
   }
 
-  private async appendEvent(
+  private appendEvent(
     tx: Tx,
     actor: Actor,
     ticketId: string,
@@ -152,23 +153,7 @@ export class TicketService {
     now: Date,
     extra: Partial<Pick<TicketEvent, 'channel' | 'direction' | 'body' | 'data'>> = {},
   ): Promise<TicketEvent> {
-    const [row] = await tx
-      .insert(ticketEvent)
-      .values({
-        id: randomUUID(),
-        tenantId: actor.tenantId,
-        ticketId,
-        type,
-        actorId: actor.userId,
-        actorKind: actor.kind,
-        createdAt: now,
-        channel: extra.channel ?? null,
-        direction: extra.direction ?? null,
-        body: extra.body ?? null,
-        data: extra.data ?? {},
-      })
-      .returning();
-    return row!;
+    return appendTicketEvent(tx, actor, ticketId, type, now, extra);
   }
 
   private audit(
