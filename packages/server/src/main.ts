@@ -4,7 +4,7 @@ import {
   type ConnectorDeps,
   InProcessScheduler,
   PgBossScheduler,
-  runSync,
+  type SyncJob,
   type SyncScheduler,
 } from '@fhirdesk/connectors';
 import { AuditSealer, openDatabase } from '@fhirdesk/core';
@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
+import { runSyncJob } from './jobs/sync-job';
 import { patientRefresher } from './routes/patients';
 
 async function main(): Promise<void> {
@@ -39,8 +40,8 @@ async function main(): Promise<void> {
     secretKey: loadSecretKey(config),
     logger: { info: (o, msg) => logger.info(o, msg), warn: (o, msg) => logger.warn(o, msg) },
   };
-  const runner = async (job: Parameters<typeof runSync>[1]) => {
-    const summary = await runSync(connectors, job);
+  const runner = async (job: SyncJob) => {
+    const { summary, disputes } = await runSyncJob(connectors, job);
     logger.info(
       {
         sourceId: job.sourceId,
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
         fetched: summary.fetched,
         inserted: summary.inserted,
         updated: summary.updated,
+        disputesOpened: disputes.opened,
       },
       'sync finished',
     );
