@@ -14,10 +14,10 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
 import { etagOf, versionFromIfMatch } from '../http/etag';
+import { bearerSecurity, body, problems } from '../http/openapi';
 import { validationHook } from '../http/validation';
-import { ProblemSchema } from './ticket-schemas';
 
-const security = [{ bearerAuth: [] }];
+const security = bearerSecurity;
 const noNul = (s: string) => !s.includes('\u0000');
 const text = (max: number) => z.string().trim().min(1).max(max).refine(noNul, 'must not contain NUL characters');
 const amount = z
@@ -129,16 +129,6 @@ const ExportQuerySchema = z.object(QueueFilters).strict();
 const IdParam = z.object({ id: uuid });
 const AnyJson = z.record(z.string(), z.unknown()).openapi('DisputeView');
 const json = (description: string) => ({ content: { 'application/json': { schema: AnyJson } }, description });
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-});
 
 type QueueQuery = z.infer<typeof QueueQuerySchema>;
 function queueQuery(q: Partial<QueueQuery>) {

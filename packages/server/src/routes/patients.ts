@@ -13,8 +13,8 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { SmartDeps } from '../auth/smart-session';
 import type { AppEnv } from '../http/env';
+import { problems } from '../http/openapi';
 import { validationHook } from '../http/validation';
-import { ProblemSchema } from './ticket-schemas';
 
 const PatientIdParam = z.object({
   id: z
@@ -45,14 +45,6 @@ const PatientContextSchema = z
     description:
       'Banner, coverages, claims with adjudication and tickets. `view: agent` omits allowed amounts and adjustments.',
   });
-
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
 
 /** The agent view's refresher backed by the connectors' patient-scoped sync (wire it as `smart.refreshPatient`). */
 export function patientRefresher(connectors: ConnectorDeps): RefreshPatient {

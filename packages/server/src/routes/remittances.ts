@@ -7,20 +7,12 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
+import { problems } from '../http/openapi';
 import { validationHook } from '../http/validation';
 import type { DisputeRouteDeps } from './disputes';
-import { ProblemSchema } from './ticket-schemas';
 
 /** Media types an 835 may arrive as (RFC 1767 registers application/EDI-X12). */
 export const REMITTANCE_MEDIA_TYPE = /^(application\/edi-x12|text\/plain)\b/i;
-
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
 
 export function remittanceRoutes(deps: DisputeRouteDeps) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

@@ -7,9 +7,9 @@ import { HTTPException } from 'hono/http-exception';
 import { type SmartDeps, SmartSessionExchange } from '../auth/smart-session';
 import type { TokenKeys } from '../auth/tokens';
 import type { AppEnv } from '../http/env';
+import { problems } from '../http/openapi';
 import { problem, problemResponse } from '../http/problem';
 import { validationHook } from '../http/validation';
-import { ProblemSchema } from './ticket-schemas';
 
 export type { SmartDeps } from '../auth/smart-session';
 
@@ -40,14 +40,6 @@ const SessionSchema = z
     patient: z.string(),
   })
   .openapi('Session');
-
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
 
 export function sessionRoutes(deps: {
   database: Database;

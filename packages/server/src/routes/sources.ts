@@ -6,8 +6,9 @@ import type { Database } from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
+import { bearerSecurity, body, json, problems } from '../http/openapi';
 import { validationHook } from '../http/validation';
-import { IdParam, ProblemSchema } from './ticket-schemas';
+import { IdParam } from './ticket-schemas';
 
 const kinds = ['fhir-r4', 'epic', 'oracle-health', 'sandbox'] as const;
 const AuthSchema = z
@@ -86,20 +87,6 @@ const ConnectionTestSchema = z
     tokenEndpoint: z.string().optional(),
   })
   .openapi('ConnectionTest');
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((c) => [
-      c,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-});
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
 export function sourceRoutes(deps: {
@@ -108,7 +95,7 @@ export function sourceRoutes(deps: {
   scheduler?: SyncScheduler | undefined;
 }) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
-  const security = [{ bearerAuth: [] }];
+  const security = bearerSecurity;
   const integrators = requireRoles(deps.database, 'integration', 'admin');
 
   app.openapi(

@@ -5,6 +5,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
 import { etagOf, versionFromIfMatch } from '../http/etag';
+import { bearerSecurity, body, json, problems } from '../http/openapi';
 import { validationHook } from '../http/validation';
 import {
   AssignSchema,
@@ -19,7 +20,6 @@ import {
   linkJson,
   MessageSchema,
   NoteSchema,
-  ProblemSchema,
   TicketPageSchema,
   TicketSchema,
   TimelineQuerySchema,
@@ -29,21 +29,7 @@ import {
   UpdateTicketSchema,
 } from './ticket-schemas';
 
-const security = [{ bearerAuth: [] }];
-const json = <T extends z.ZodType>(schema: T, description: string) => ({
-  content: { 'application/json': { schema } },
-  description,
-});
-const problems = (...codes: number[]) =>
-  Object.fromEntries(
-    codes.map((code) => [
-      code,
-      { content: { 'application/problem+json': { schema: ProblemSchema } }, description: 'Problem' },
-    ]),
-  );
-const body = <T extends z.ZodType>(schema: T) => ({
-  body: { content: { 'application/json': { schema } }, required: true },
-});
+const security = bearerSecurity;
 const ifMatch = z.object({
   'if-match': z.string().optional().openapi({ description: 'ETag of the version being changed, e.g. W/"3"' }),
 });
