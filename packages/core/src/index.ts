@@ -1,6 +1,7 @@
 // Public entry of @fhirdesk/core: the domain, the schema and the data-access layer.
 
 export * from './agent-view/index';
+export * from './assignment/index';
 export * from './audit/index';
 export * from './channels/index';
 export * from './context/actor';
@@ -8,9 +9,11 @@ export * from './conversations/index';
 export * from './db/database';
 export * from './db/schema/enums';
 export type {
+  AgentSkill,
   AppUser,
   AuditEventRow,
   FhirResourceRow,
+  QueuePolicy,
   Source,
   Tenant,
   Ticket,

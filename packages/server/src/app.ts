@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { type ConnectorDeps, SourceService, type SyncScheduler } from '@fhirdesk/connectors';
 import {
+  AssignmentSettingsService,
   type AuditSealer,
   type Clock,
   type Database,
@@ -22,6 +23,7 @@ import type { TokenKeys } from './auth/tokens';
 import type { AppEnv } from './http/env';
 import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
+import { assignmentRoutes } from './routes/assignment';
 import { auditRoutes } from './routes/audit';
 import { claimRoutes, disputeRoutes } from './routes/disputes';
 import { escalationRoutes } from './routes/escalations';
@@ -141,6 +143,14 @@ export function createApp(deps: AppDeps) {
     userRoutes({
       database: deps.database,
       users: new UserService(deps.database, (actor) => deps.sealer.schedule(actor.tenantId)),
+    }),
+  );
+
+  app.route(
+    '/api/v1/assignment',
+    assignmentRoutes({
+      database: deps.database,
+      assignment: new AssignmentSettingsService(deps.database, (actor) => deps.sealer.schedule(actor.tenantId), clock),
     }),
   );
 

@@ -3,6 +3,7 @@
 // Everything for one message commits in one transaction with its audit rows.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, desc, eq, gte, inArray, notInArray, sql } from 'drizzle-orm';
+import { autoAssign } from '../assignment/auto-assign';
 import { recordAudit } from '../audit/record';
 import { normaliseEmail, normalisePhone } from '../channels/contact-address';
 import { parseTicketReferences, threadHints } from '../channels/ticket-reference';
@@ -423,6 +424,7 @@ export class InboundService {
       redFlag: triage.redFlag.flagged,
       createdAt: now,
     });
+    await autoAssign(tx, actor, row!, now);
     await refreshTicketSla(tx, row!, slaSettingsOf(settings), now);
     return {
       outcome: 'created',

@@ -2,6 +2,7 @@
 // its audit row commit together or not at all.
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm';
+import { autoAssign } from '../assignment/auto-assign';
 import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
@@ -237,6 +238,8 @@ export class TicketService {
           select t.number, (select count(*) from e)::int as events from t`)
         .then((r) => rowsOf<{ number: number }>(r));
       row.number = Number(created!.number);
+      // A ticket routed to a queue without an assignee goes to one of the queue's agents (issue #6).
+      if (!input.assigneeId) await autoAssign(tx, actor, row, now);
       const links: TicketLink[] = [];
       for (const [i, link] of (input.links ?? []).entries()) {
         links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));

@@ -2,6 +2,7 @@ export * from './audit';
 export * from './conversations';
 export * from './disputes';
 export * from './enums';
+export * from './routing';
 export * from './sources';
 export * from './sync';
 export * from './tenants';

@@ -1,0 +1,3 @@
+export { type AssignmentStrategy, assignmentStrategies } from '../db/schema/routing';
+export * from './assignment-settings';
+export * from './auto-assign';
