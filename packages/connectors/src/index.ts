@@ -39,7 +39,7 @@ export type { FhirHttpOptions, FhirResult } from './http/fhir-http';
 export { FhirHttp } from './http/fhir-http';
 export type { Sleep } from './http/limiter';
 export { parseRetryAfter } from './http/retry-after';
-export type { SyncJob, SyncJobRunner, SyncScheduler } from './jobs/scheduler';
+export type { RecurringTask, SyncJob, SyncJobRunner, SyncScheduler } from './jobs/scheduler';
 export { InProcessScheduler, PgBossScheduler } from './jobs/scheduler';
 export * from './sources/source-service';
 export { BULK_SCOPE } from './sync/bulk';

@@ -15,6 +15,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
+import { registerDeskJobs, slaWebhookFromConfig } from './jobs/desk-jobs';
 import { runSyncJob } from './jobs/sync-job';
 import { patientRefresher } from './routes/patients';
 
@@ -61,8 +62,15 @@ async function main(): Promise<void> {
       })
     : new InProcessScheduler(runner, {
         onError: (e) => logger.warn({ err: { type: (e as Error).name } }, 'sync job failed'),
+        onTaskError: (e, task) => logger.warn({ task, err: { type: (e as Error).name } }, 'recurring job failed'),
       });
   await scheduler.start();
+  // SLA sweep and survey issuing: pg-boss recurring jobs on PostgreSQL, timers in this process on PGlite.
+  await registerDeskJobs(scheduler, {
+    database,
+    notifier: slaWebhookFromConfig(config),
+    log: (fields, msg) => logger.info(fields, msg),
+  });
 
   const app = createApp({
     database,

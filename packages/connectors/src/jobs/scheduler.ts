@@ -1,6 +1,8 @@
-// Sync jobs: pg-boss on PostgreSQL so any number of workers share sources (DESIGN "Scale-out"), and an
-// in-process runner for embedded PGlite, where pg-boss cannot run. Either way a source is synced by one
-// worker at a time: the pg-boss `stately` queue keys jobs by source, and the `sync_run` lease backs it up.
+// Background jobs: pg-boss on PostgreSQL so any number of workers share the work (DESIGN "Scale-out"),
+// and an in-process runner for embedded PGlite, where pg-boss cannot run. Sync jobs: a source is synced
+// by one worker at a time (the pg-boss `stately` queue keys jobs by source, the `sync_run` lease backs
+// it up). Recurring tasks (SLA sweep, surveys) run on whichever worker takes the tick; the tasks
+// themselves must be safe to run concurrently, since ticks can overlap.
 import { ValidationError } from '@fhirdesk/core';
 import PgBoss from 'pg-boss';
 import type { SyncMode } from '../sync/run-context';
@@ -13,6 +15,9 @@ export interface SyncJob {
 
 export type SyncJobRunner = (job: SyncJob) => Promise<void>;
 
+/** A recurring background task; it decides "exactly once" itself (e.g. by a unique key). */
+export type RecurringTask = () => Promise<void>;
+
 export interface SyncScheduler {
   readonly kind: 'pg-boss' | 'in-process';
   start(): Promise<void>;
@@ -22,9 +27,22 @@ export interface SyncScheduler {
   enqueue(job: SyncJob): Promise<string | null>;
   /** Sets (cron) or removes (null) the recurring sync of a source. */
   schedule(job: SyncJob, cron: string | null): Promise<void>;
+  /**
+   * Registers a recurring task under a stable name and works it on this worker. Every worker of a
+   * deployment registers the same tasks; each tick runs once, on one of them. Call after `start()`.
+   */
+  recurring(name: string, cron: string, task: RecurringTask): Promise<void>;
+  /** Queues one run of a registered task now (on any worker). */
+  trigger(name: string): Promise<string | null>;
 }
 
 const QUEUE = 'fhirdesk-sync';
+const TASK_PREFIX = 'fhirdesk-task-';
+const taskName = (name: string) => {
+  if (!/^[a-z0-9-]{1,60}$/.test(name))
+    throw new ValidationError('Task names are lower-case letters, digits and dashes');
+  return `${TASK_PREFIX}${name}`;
+};
 const SCHEDULE_PREFIX = 'fhirdesk-sync-schedule-';
 const sourceKey = (job: SyncJob) => `${job.tenantId}:${job.sourceId}`;
 
@@ -75,6 +93,24 @@ export class PgBossScheduler implements SyncScheduler {
     await this.workSchedule(name);
   }
 
+  async recurring(name: string, cron: string, task: RecurringTask): Promise<void> {
+    const queue = taskName(name);
+    // `standard`: a tick that overlaps a slow run still runs (the tasks are idempotent).
+    await this.boss.createQueue(queue, { name: queue, policy: 'standard', retryLimit: 0 });
+    await this.boss.schedule(queue, cron);
+    await this.boss.work(
+      queue,
+      { batchSize: 1, pollingIntervalSeconds: this.options.pollingIntervalSeconds ?? 2 },
+      async () => {
+        await task();
+      },
+    );
+  }
+
+  async trigger(name: string): Promise<string | null> {
+    return this.boss.send(taskName(name), {});
+  }
+
   private readonly scheduled = new Set<string>();
   private async workSchedule(name: string): Promise<void> {
     if (this.scheduled.has(name)) return;
@@ -105,7 +141,10 @@ export class InProcessScheduler implements SyncScheduler {
   private seq = 0;
   constructor(
     private readonly runner: SyncJobRunner,
-    private readonly options: { onError?: (e: unknown, job: SyncJob) => void } = {},
+    private readonly options: {
+      onError?: (e: unknown, job: SyncJob) => void;
+      onTaskError?: (e: unknown, task: string) => void;
+    } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -151,6 +190,35 @@ export class InProcessScheduler implements SyncScheduler {
       if (next && !this.stopped) this.launch(key, next);
     });
     this.running.set(key, run);
+  }
+
+  private readonly tasks = new Map<string, { task: RecurringTask; running: Promise<void> | null }>();
+
+  async recurring(name: string, cron: string, task: RecurringTask): Promise<void> {
+    const key = taskName(name);
+    this.tasks.set(key, { task, running: null });
+    const old = this.timers.get(key);
+    if (old) clearInterval(old);
+    const timer = setInterval(() => void this.trigger(name).catch(() => undefined), intervalOf(cron));
+    timer.unref();
+    this.timers.set(key, timer);
+  }
+
+  /** One process: a tick while the task still runs is dropped (null) rather than stacked. */
+  async trigger(name: string): Promise<string | null> {
+    const key = taskName(name);
+    const entry = this.tasks.get(key);
+    if (!entry) throw new ValidationError(`No recurring task named ${name}`);
+    if (this.stopped || entry.running) return null;
+    entry.running = entry
+      .task()
+      .catch((e: unknown) => this.options.onTaskError?.(e, name))
+      .finally(() => {
+        entry.running = null;
+      });
+    this.running.set(key, entry.running);
+    void entry.running.finally(() => this.running.delete(key));
+    return `in-process-${++this.seq}`;
   }
 
   async schedule(job: SyncJob, cron: string | null): Promise<void> {

@@ -26,6 +26,9 @@ const schema = z.object({
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
   FHIRDESK_PUBLIC_URL: z.string().url().optional(),
+  /** Where SLA at-risk / breached notices are POSTed (signed with the secret below). */
+  FHIRDESK_SLA_WEBHOOK_URL: z.string().url().optional(),
+  FHIRDESK_SLA_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -40,6 +43,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = { ...result.data, embedded: !result.data.DATABASE_URL };
+  if (Boolean(config.FHIRDESK_SLA_WEBHOOK_URL) !== Boolean(config.FHIRDESK_SLA_WEBHOOK_SECRET)) {
+    throw new ConfigError(
+      'Invalid configuration:\n  FHIRDESK_SLA_WEBHOOK_SECRET: FHIRDESK_SLA_WEBHOOK_URL and FHIRDESK_SLA_WEBHOOK_SECRET are set together',
+    );
+  }
   if (!config.embedded && !config.FHIRDESK_SECRET_KEY) {
     throw new ConfigError(
       'Invalid configuration:\n  FHIRDESK_SECRET_KEY: required when DATABASE_URL is set (it encrypts connector secrets at rest)',

@@ -1,0 +1,61 @@
+// Recurring desk jobs (issue #6): the SLA sweep (at-risk / breached notices, exactly once each by the
+// `sla_notice` key, posted to the SLA webhook) and CSAT survey issuing for resolved tickets. Every
+// worker registers them; pg-boss (or the in-process runner on PGlite) runs each tick on one worker.
+import type { SyncScheduler } from '@fhirdesk/connectors';
+import {
+  type Clock,
+  type Database,
+  issueSurveysForResolved,
+  runSlaSweep,
+  type SlaNotifier,
+  type SlaSweepResult,
+  signWebhookPayload,
+  systemClock,
+  webhookSlaNotifier,
+} from '@fhirdesk/core';
+
+export const SLA_SWEEP_TASK = 'sla-sweep';
+export const SURVEY_TASK = 'survey-issue';
+
+export interface DeskJobsOptions {
+  database: Database;
+  clock?: Clock;
+  notifier?: SlaNotifier | undefined;
+  /** Cron (pg-boss) or `@every`/`*\/N` (embedded); defaults: every minute and every 5 minutes. */
+  slaCron?: string;
+  surveyCron?: string;
+  log?: (fields: Record<string, unknown>, message: string) => void;
+  /** Called after each sweep on this worker (tests, metrics). */
+  onSlaSweep?: (result: SlaSweepResult) => void;
+}
+
+/** The SLA webhook of the deployment, signed like inbound webhooks (`t=…,v1=…` HMAC-SHA256). */
+export function slaWebhookFromConfig(config: {
+  FHIRDESK_SLA_WEBHOOK_URL?: string | undefined;
+  FHIRDESK_SLA_WEBHOOK_SECRET?: string | undefined;
+}): SlaNotifier | undefined {
+  const url = config.FHIRDESK_SLA_WEBHOOK_URL;
+  const secret = config.FHIRDESK_SLA_WEBHOOK_SECRET;
+  if (!url || !secret) return undefined;
+  return webhookSlaNotifier({ url, sign: (raw, ts) => signWebhookPayload(raw, secret, ts) });
+}
+
+export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJobsOptions): Promise<void> {
+  const clock = options.clock ?? systemClock;
+  const log = options.log ?? (() => {});
+  await scheduler.recurring(SLA_SWEEP_TASK, options.slaCron ?? '*/1 * * * *', async () => {
+    const result = await runSlaSweep(options.database, clock.now(), { notifier: options.notifier });
+    options.onSlaSweep?.(result);
+    if (result.raised.length > 0 || result.notifyFailures > 0) {
+      // Counts only: notices carry ticket ids, which stay out of the log stream.
+      log(
+        { raised: result.raised.length, recomputed: result.recomputed, notifyFailures: result.notifyFailures },
+        'sla sweep',
+      );
+    }
+  });
+  await scheduler.recurring(SURVEY_TASK, options.surveyCron ?? '*/5 * * * *', async () => {
+    const issued = await issueSurveysForResolved(options.database, clock.now());
+    if (issued.length > 0) log({ issued: issued.length }, 'surveys issued');
+  });
+}
