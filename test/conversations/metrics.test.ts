@@ -152,6 +152,8 @@ describe('GET /api/v1/metrics', () => {
       tickets: 4,
       volumeByChannel: { email: 2, sms: 1, chat: 1 },
       volumeByCategory: { billing: 2, prescription: 1, complaint: 1 },
+      volumeByQueue: { general: 3, complaints: 1 },
+      volumeByAgent: { unassigned: 4 },
       // Resolved: T1, T2, T3; only T1 with one reply and no reopen.
       firstContactResolution: { resolved: 3, firstContact: 1 },
       // 600, 1800, 3600 s: median 1800; p90 = 1800 + 0.8 × 1800 (linear interpolation).

@@ -25,6 +25,10 @@ export interface DeskMetrics {
   tickets: number;
   volumeByChannel: Record<string, number>;
   volumeByCategory: Record<string, number>;
+  /** Cohort tickets per current queue, for the per-queue view. */
+  volumeByQueue: Record<string, number>;
+  /** Cohort tickets per current assignee (user id; `unassigned` for none), for the per-agent view. */
+  volumeByAgent: Record<string, number>;
   firstContactResolution: { resolved: number; firstContact: number; rate: number | null };
   timeToFirstResponse: DurationStats;
   timeToResolution: DurationStats;
@@ -102,6 +106,13 @@ export async function deskMetrics(database: Database, q: MetricsQuery): Promise<
   const byCategory = await database.query<{ key: string; n: number }>(
     sql`with ${cohort} select category as key, count(*)::int as n from cohort group by category order by category`,
   );
+  const byQueue = await database.query<{ key: string; n: number }>(
+    sql`with ${cohort} select queue as key, count(*)::int as n from cohort group by queue order by queue`,
+  );
+  const byAgent = await database.query<{ key: string; n: number }>(
+    sql`with ${cohort} select coalesce(assignee_id::text, 'unassigned') as key, count(*)::int as n
+        from cohort group by 1 order by 1`,
+  );
   const m = main!;
   const n = (k: string) => Number(m[k] ?? 0);
   const avg = num(m.csat_avg);
@@ -111,6 +122,8 @@ export async function deskMetrics(database: Database, q: MetricsQuery): Promise<
     tickets: n('tickets'),
     volumeByChannel: Object.fromEntries(byChannel.map((r) => [r.key, Number(r.n)])),
     volumeByCategory: Object.fromEntries(byCategory.map((r) => [r.key, Number(r.n)])),
+    volumeByQueue: Object.fromEntries(byQueue.map((r) => [r.key, Number(r.n)])),
+    volumeByAgent: Object.fromEntries(byAgent.map((r) => [r.key, Number(r.n)])),
     firstContactResolution: {
       resolved: n('resolved'),
       firstContact: n('first_contact'),
