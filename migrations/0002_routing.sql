@@ -19,7 +19,9 @@ CREATE TABLE "queue_policy" (
 	CONSTRAINT "queue_policy_strategy_ck" CHECK (strategy IN ('round-robin', 'least-loaded', 'manual'))
 );
 --> statement-breakpoint
+ALTER TABLE "ticket_event" DROP CONSTRAINT "ticket_event_type_ck";--> statement-breakpoint
 ALTER TABLE "agent_skill" ADD CONSTRAINT "agent_skill_user_id_app_user_id_fk" FOREIGN KEY ("user_id") REFERENCES "public"."app_user"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "agent_skill" ADD CONSTRAINT "agent_skill_tenant_id_tenant_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenant"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "queue_policy" ADD CONSTRAINT "queue_policy_tenant_id_tenant_id_fk" FOREIGN KEY ("tenant_id") REFERENCES "public"."tenant"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "agent_skill_tenant_idx" ON "agent_skill" USING btree ("tenant_id");
+CREATE INDEX "agent_skill_tenant_idx" ON "agent_skill" USING btree ("tenant_id");--> statement-breakpoint
+ALTER TABLE "ticket_event" ADD CONSTRAINT "ticket_event_type_ck" CHECK (type IN ('created', 'field-changed', 'status-changed', 'assigned', 'message', 'note', 'linked', 'unlinked', 'dispute-stage-changed', 'payer-contact', 'dispute-updated', 'auto-opened', 'reversal-detected', 'triaged', 'red-flag', 'escalated-to-ehr', 'escalation-queued', 'sla-at-risk', 'sla-breached', 'delivery-status', 'csat', 'patient-linked', 'patient-unlinked', 'routing-corrected', 'safety-prompt-acknowledged'));

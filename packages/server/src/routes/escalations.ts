@@ -1,6 +1,14 @@
 // /api/v1/escalations: escalate a ticket to the EHR clinical team (Task + Communication), list and
 // retry queued escalations. Agents escalate; supervisors and admins also see the queue.
-import { type Clock, type Database, EscalationService, listEscalations, ValidationError } from '@fhirdesk/core';
+import {
+  type AuditSealer,
+  acknowledgeSafetyPrompt,
+  type Clock,
+  type Database,
+  EscalationService,
+  listEscalations,
+  ValidationError,
+} from '@fhirdesk/core';
 import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
@@ -18,6 +26,7 @@ export const EscalateSchema = z.strictObject({
   sourceId: z.uuid().optional(),
 });
 const RetrySchema = EscalateSchema.omit({ ticketId: true, sourceId: true });
+export const AcknowledgeSchema = z.strictObject({ ticketId: z.uuid() });
 
 async function parse<T extends z.ZodType>(c: { req: { json(): Promise<unknown> } }, schema: T): Promise<z.output<T>> {
   const parsed = schema.safeParse(await c.req.json());
@@ -30,7 +39,12 @@ async function parse<T extends z.ZodType>(c: { req: { json(): Promise<unknown> }
   return parsed.data;
 }
 
-export function escalationRoutes(deps: { database: Database; clock?: Clock; escalationFetch?: typeof fetch }) {
+export function escalationRoutes(deps: {
+  database: Database;
+  clock?: Clock;
+  escalationFetch?: typeof fetch;
+  sealer?: AuditSealer;
+}) {
   const escalations = new EscalationService({
     database: deps.database,
     ...(deps.clock ? { clock: deps.clock } : {}),
@@ -42,6 +56,14 @@ export function escalationRoutes(deps: { database: Database; clock?: Clock; esca
     const { ticketId, ...input } = await parse(c, EscalateSchema);
     const result = await escalations.escalate(c.get('actor'), ticketId, input);
     return c.json(result, result.writtenBack ? 201 : 202);
+  });
+  // The agent read the red-flag safety script to the patient (timeline + audit).
+  app.post('/acknowledgements', staff, async (c) => {
+    const { ticketId } = await parse(c, AcknowledgeSchema);
+    const actor = c.get('actor');
+    const { event, created } = await acknowledgeSafetyPrompt(deps.database, actor, ticketId, deps.clock);
+    deps.sealer?.schedule(actor.tenantId);
+    return c.json({ eventId: event.id, acknowledgedAt: event.createdAt.toISOString() }, created ? 201 : 200);
   });
   app.post('/:id/retry', staff, async (c) => {
     const id = c.req.param('id');

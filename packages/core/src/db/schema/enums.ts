@@ -68,6 +68,8 @@ export const ticketEventTypes = [
   'patient-linked',
   'patient-unlinked',
   'routing-corrected',
+  // An agent confirmed reading the red-flag safety script (issue #6).
+  'safety-prompt-acknowledged',
 ] as const;
 export type TicketEventType = (typeof ticketEventTypes)[number];
 
