@@ -3,9 +3,11 @@
 import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
+import { EscalationPrompt } from './escalation-prompt';
 import { age, date, label, money } from './format';
 import { canRead } from './scopes';
 import type { Session } from './session';
+import { SupervisorDashboard } from './supervisor/dashboard';
 
 interface TicketLink {
   id: string;
@@ -101,10 +103,22 @@ export function AgentApp(props: { initial: Session; renew: () => Promise<Session
     );
   }
   const ticketId = /^#\/tickets\/([0-9a-f-]{36})$/.exec(route)?.[1];
-  return ticketId ? (
-    <TicketPage api={api} id={ticketId} onError={fail} />
-  ) : (
-    <PatientView api={api} session={session} onError={fail} />
+  const supervises = session.user.roles.some((r) => r === 'supervisor' || r === 'admin');
+  return (
+    <>
+      {supervises ? (
+        <nav class="app-nav" aria-label="Sections">
+          <a href="#/">Patient</a> <a href="#/dashboard">Dashboard</a>
+        </nav>
+      ) : null}
+      {supervises && route.startsWith('#/dashboard') ? (
+        <SupervisorDashboard api={api} route={route} onError={fail} />
+      ) : ticketId ? (
+        <TicketPage api={api} id={ticketId} onError={fail} />
+      ) : (
+        <PatientView api={api} session={session} onError={fail} />
+      )}
+    </>
   );
 }
 
@@ -528,6 +542,7 @@ function TicketPage(props: { api: Api; id: string; onError: (e: unknown) => void
         Status: <span class="status">{label(ticket.status)}</span> · Priority {label(ticket.priority)} · Category{' '}
         {label(ticket.category)}
       </p>
+      <EscalationPrompt api={api} ticketId={id} events={events} onChanged={load} />
       <LinkList links={ticket.links} />
       {error ? <p role="alert">{error}</p> : null}
       <section aria-labelledby="tl-h">
