@@ -20,6 +20,7 @@ import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import { authenticate } from './auth/middleware';
 import type { TokenKeys } from './auth/tokens';
+import { registerChannelPaths } from './http/channel-openapi';
 import type { AppEnv } from './http/env';
 import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
@@ -159,6 +160,7 @@ export function createApp(deps: AppDeps) {
     scheme: 'bearer',
     bearerFormat: 'JWT',
   });
+  registerChannelPaths(app.openAPIRegistry);
   app.doc31('/openapi.json', {
     openapi: '3.1.0',
     info: {

@@ -159,14 +159,14 @@ export function inboundRoutes(deps: ConversationRouteDeps) {
   return app;
 }
 
-const IntegrationKeyBody = z.strictObject({
+export const IntegrationKeyBody = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/),
   channels: z.array(z.enum(channels)).min(1),
   apiKey: z.boolean().default(true),
   hmac: z.boolean().default(false),
 });
-const PatientBody = z.strictObject({ patient: z.string().max(200).nullable() });
-const RoutingBody = z
+export const PatientBody = z.strictObject({ patient: z.string().max(200).nullable() });
+export const RoutingBody = z
   .strictObject({ category: z.enum(ticketCategories).optional(), queue: z.string().min(1).max(64).optional() })
   .refine((b) => b.category !== undefined || b.queue !== undefined, { message: 'send category and/or queue' });
 
