@@ -93,11 +93,13 @@ describe('SLA sweep job with two workers', () => {
         database,
         clock: { now: () => now },
         notifier,
+        // Other test files share the database: sweep only this test's tenant at its made-up time.
+        tenantId,
         onSlaSweep: (result) => sweeps.push({ worker: i, result }),
       });
     }
     try {
-      // Several ticks at once, queued from both workers: both sweep concurrently.
+      // Several ticks at once, queued from both workers, so sweeps overlap.
       const tick = async () => {
         const before = sweeps.length;
         const ids = await Promise.all(workers.flatMap((w) => [w.trigger(SLA_SWEEP_TASK), w.trigger(SLA_SWEEP_TASK)]));
@@ -105,6 +107,8 @@ describe('SLA sweep job with two workers', () => {
         await waitFor(() => sweeps.length >= before + queued);
       };
       await tick();
+      // Keep ticking (at-risk time) until both workers have swept: the job really is shared.
+      for (let i = 0; i < 20 && new Set(sweeps.map((s) => s.worker)).size < 2; i++) await tick();
       now = new Date('2026-11-23T13:30:00Z');
       await tick();
       await tick();

@@ -25,6 +25,8 @@ export interface DeskJobsOptions {
   slaCron?: string;
   surveyCron?: string;
   log?: (fields: Record<string, unknown>, message: string) => void;
+  /** Limit both jobs to one tenant (a single-tenant deployment; tests sharing a database). */
+  tenantId?: string | undefined;
   /** Called after each sweep on this worker (tests, metrics). */
   onSlaSweep?: (result: SlaSweepResult) => void;
 }
@@ -44,7 +46,10 @@ export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJo
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => {});
   await scheduler.recurring(SLA_SWEEP_TASK, options.slaCron ?? '*/1 * * * *', async () => {
-    const result = await runSlaSweep(options.database, clock.now(), { notifier: options.notifier });
+    const result = await runSlaSweep(options.database, clock.now(), {
+      notifier: options.notifier,
+      ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+    });
     options.onSlaSweep?.(result);
     if (result.raised.length > 0 || result.notifyFailures > 0) {
       // Counts only: notices carry ticket ids, which stay out of the log stream.
@@ -55,7 +60,11 @@ export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJo
     }
   });
   await scheduler.recurring(SURVEY_TASK, options.surveyCron ?? '*/5 * * * *', async () => {
-    const issued = await issueSurveysForResolved(options.database, clock.now());
+    const issued = await issueSurveysForResolved(
+      options.database,
+      clock.now(),
+      options.tenantId ? { tenantId: options.tenantId } : {},
+    );
     if (issued.length > 0) log({ issued: issued.length }, 'surveys issued');
   });
 }
