@@ -3,7 +3,7 @@
 import { type Database, InboundService, schema } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenantWithAgent, jsonRequest, type TestApp } from '../support/app';
+import { buildTestApp, createTenantWithAgent, createTestUser, jsonRequest, type TestApp } from '../support/app';
 import { openTestDatabase } from '../support/db';
 
 let database: Database;
@@ -59,15 +59,18 @@ describe('POST /api/v1/escalations/acknowledgements', () => {
     expect(audits).toHaveLength(1);
   });
 
-  it('refuses a ticket without a red flag (409), a bad body (400) and another tenant (404)', async () => {
+  it('refuses a ticket without a red flag (409), a bad body (400), another tenant (404) and billing staff (403)', async () => {
     const agent = await createTenantWithAgent(database, t.keys, ['agent']);
     const calm = await inbound(agent.tenantId, 'calm-1', 'When is my next bill due?');
     const post = (token: string, body: unknown) =>
       t.app.request('/api/v1/escalations/acknowledgements', jsonRequest(token, 'POST', body));
     expect((await post(agent.token, { ticketId: calm.ticketId })).status).toBe(409);
     expect((await post(agent.token, { ticketId: 'nope' })).status).toBe(400);
+    const billing = await createTestUser(database, t.keys, agent.tenantId, ['billing']);
     const other = await createTenantWithAgent(database, t.keys, ['agent']);
     const flagged = await inbound(agent.tenantId, 'rf-2', 'I have chest pain right now');
     expect((await post(other.token, { ticketId: flagged.ticketId })).status).toBe(404);
+    // Billing staff do not handle clinical escalations (HIPAA-01 deny by default).
+    expect((await post(billing.token, { ticketId: flagged.ticketId })).status).toBe(403);
   });
 });
