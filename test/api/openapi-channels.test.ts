@@ -45,6 +45,7 @@ describe('OpenAPI document for the channel routes', () => {
     expect(methods('/api/v1/assignment/agents')).toEqual(['get']);
     expect(methods('/api/v1/assignment/agents/{id}')).toEqual(['put']);
     expect(methods('/api/v1/assignment/queues/{queue}')).toEqual(['put']);
+    expect(methods('/api/v1/assignment/me/availability')).toEqual(['put']);
   });
 
   it('describes inbound security, the SMS form body, the metrics query and the escalation body', async () => {

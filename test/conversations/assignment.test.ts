@@ -161,6 +161,24 @@ describe('assignment strategies', () => {
     for (let i = 0; i < 3; i++) expect((await createTicket(d)).assigneeId).toBe(ready!.id);
   });
 
+  it('lets an agent go off and on shift themselves; off-shift agents get nothing (audited)', async () => {
+    const d = await desk(2);
+    const [first, second] = d.agents;
+    for (const a of d.agents) await skills(d, a, { queues: ['billing'], available: true });
+    await put(d.supervisor.token, '/queues/billing', { strategy: 'round-robin' });
+    expect((await put(first!.token, '/me/availability', { available: false })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await createTicket(d)).assigneeId).toBe(second!.id);
+    expect((await put(first!.token, '/me/availability', { available: true })).status).toBe(200);
+    expect((await createTicket(d)).assigneeId).toBe(first!.id);
+    const audits = await database.db
+      .select()
+      .from(schema.auditEvent)
+      .where(and(eq(schema.auditEvent.tenantId, d.tenantId), eq(schema.auditEvent.action, 'user.availability.change')));
+    expect(audits).toHaveLength(2);
+    // Without a skills row there is nothing to switch.
+    expect((await put(d.supervisor.token, '/me/availability', { available: true })).status).toBe(404);
+  });
+
   it('does nothing for a manual queue, a queue without a policy, or a ticket created with an assignee', async () => {
     const d = await desk(2);
     for (const a of d.agents) await skills(d, a, { queues: ['billing', 'general'], available: true });

@@ -113,6 +113,42 @@ export class AssignmentSettingsService {
     return result;
   }
 
+  /** An agent going on or off shift: only the availability of their own row. */
+  async setOwnAvailability(actor: Actor, available: boolean): Promise<AgentSkillsView> {
+    if (!actor.userId) throw new NotFoundError('Only users have an availability');
+    const userId = actor.userId;
+    const now = this.clock.now();
+    const result = await this.database.db.transaction(async (tx) => {
+      const [row] = await tx
+        .select({ user: appUser, skill: agentSkill })
+        .from(agentSkill)
+        .innerJoin(appUser, eq(appUser.id, agentSkill.userId))
+        .where(and(eq(agentSkill.userId, userId), eq(agentSkill.tenantId, actor.tenantId)))
+        .for('update');
+      if (!row) throw new NotFoundError('You serve no queue yet; a supervisor assigns queues first');
+      const [skill] = await tx
+        .update(agentSkill)
+        .set({ available, updatedAt: now })
+        .where(eq(agentSkill.userId, userId))
+        .returning();
+      await recordAudit(
+        tx,
+        actor,
+        {
+          action: 'user.availability.change',
+          fhirAction: 'U',
+          entityType: 'AppUser',
+          entityId: userId,
+          detail: { available },
+        },
+        now,
+      );
+      return viewOf(row.user, skill!);
+    });
+    this.afterCommit(actor);
+    return result;
+  }
+
   async listQueues(actor: Actor): Promise<QueuePolicyView[]> {
     return this.database.db
       .select({

@@ -74,6 +74,19 @@ export function assignmentRoutes(deps: { database: Database; assignment: Assignm
   );
   app.openapi(
     createRoute({
+      method: 'put',
+      path: '/me/availability',
+      tags,
+      summary: 'Go on or off shift: whether new tickets of your queues may be assigned to you',
+      security: bearerSecurity,
+      middleware: [requireRoles(deps.database, 'agent', 'billing', 'supervisor', 'admin')] as const,
+      request: body(z.object({ available: z.boolean() }).strict().openapi('SetAvailability')),
+      responses: { 200: json(AgentSkillsSchema, 'Updated'), ...problems(400, 403, 404) },
+    }),
+    async (c) => c.json(await deps.assignment.setOwnAvailability(c.get('actor'), c.req.valid('json').available), 200),
+  );
+  app.openapi(
+    createRoute({
       method: 'get',
       path: '/queues',
       tags,
