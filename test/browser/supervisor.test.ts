@@ -332,6 +332,15 @@ describe('red-flag safety prompt on the ticket page', () => {
       .from(schema.escalation)
       .where(eq(schema.escalation.ticketId, tickets.esFlag));
     expect(esc?.status).toBe('queued');
+    // Retrying reuses the queued escalation instead of opening a second one (WB-04).
+    await page.click('button:has-text("Try the EHR write-back again")');
+    const escalations = () =>
+      h.database.db.select().from(schema.escalation).where(eq(schema.escalation.ticketId, tickets.esFlag));
+    for (let i = 0; i < 100 && (await escalations())[0]!.attempts < 2; i++) await page.waitForTimeout(100);
+    const all = await escalations();
+    expect(all).toHaveLength(1);
+    expect(all[0]!.attempts).toBe(2);
+    await page.waitForSelector('.handoff-queued');
     await axe(page, 'safety prompt queued');
     await page.screenshot({ path: join(ARTIFACTS, 'safety-prompt-es-queued.png'), fullPage: true });
   });

@@ -25,13 +25,20 @@ const TARGETS = [
   { id: 'care-manager', label: 'Care manager' },
 ] as const;
 
-type Handoff = { state: 'written-back'; task: string } | { state: 'queued'; problem: string | null };
+type Handoff =
+  | { state: 'written-back'; task: string }
+  | { state: 'queued'; problem: string | null; escalationId: string };
 
 /** The handoff as the timeline last recorded it (survives a reload). */
 function handoffOf(events: readonly TimelineEvent[]): Handoff | null {
   for (const e of [...events].reverse()) {
     if (e.type === 'escalated-to-ehr') return { state: 'written-back', task: String(e.data.task ?? '') };
-    if (e.type === 'escalation-queued') return { state: 'queued', problem: (e.data.problem as string) ?? null };
+    if (e.type === 'escalation-queued')
+      return {
+        state: 'queued',
+        problem: (e.data.problem as string) ?? null,
+        escalationId: String(e.data.escalationId ?? ''),
+      };
   }
   return null;
 }
@@ -119,16 +126,20 @@ export function EscalationPrompt(props: {
           onSubmit={(e) => {
             e.preventDefault();
             void run(async () => {
-              const { body } = await api.post<EscalationResponse>('/api/v1/escalations', {
-                ticketId,
+              const request = {
                 reason: `Red-flag patient message: ${targetLabel.toLowerCase()} review`,
                 message: `Patient message flagged by triage; safety script read by the agent. Please contact the patient (${targetLabel}).`,
                 priority: 'urgent',
-              });
+              };
+              // A queued escalation is retried (same identifier on the EHR, WB-04), not duplicated.
+              const { body } =
+                handoff?.state === 'queued' && handoff.escalationId
+                  ? await api.post<EscalationResponse>(`/api/v1/escalations/${handoff.escalationId}/retry`, request)
+                  : await api.post<EscalationResponse>('/api/v1/escalations', { ticketId, ...request });
               setResult(
                 body.writtenBack
                   ? { state: 'written-back', task: `Task/${body.escalation.taskId}` }
-                  : { state: 'queued', problem: body.problem },
+                  : { state: 'queued', problem: body.problem, escalationId: body.escalation.id },
               );
             });
           }}
@@ -142,7 +153,7 @@ export function EscalationPrompt(props: {
             ))}
           </select>
           <button type="submit" disabled={busy}>
-            Escalate to {targetLabel.toLowerCase()}
+            {handoff?.state === 'queued' ? 'Try the EHR write-back again' : `Escalate to ${targetLabel.toLowerCase()}`}
           </button>
         </form>
       )}
