@@ -130,6 +130,8 @@ export async function upsertResources(
 export interface DeletionMark {
   resourceType: string;
   resourceId: string;
+  /** When the source deleted it (history `response.lastModified`); defaults to the call's `deletedAt`. */
+  deletedAt?: Date | undefined;
 }
 
 /**
@@ -143,24 +145,33 @@ export async function markDeleted(
   deletedAt: Date,
 ): Promise<number> {
   let count = 0;
-  const byType = new Map<string, string[]>();
-  for (const m of marks) byType.set(m.resourceType, [...(byType.get(m.resourceType) ?? []), m.resourceId]);
-  for (const [type, ids] of byType) {
-    const rows = await tx
-      .update(fhirResource)
-      .set({ deleted: true, deletedAt })
-      .where(
-        and(
-          eq(fhirResource.tenantId, scope.tenantId),
-          eq(fhirResource.sourceId, scope.sourceId),
-          eq(fhirResource.resourceType, type),
-          inArray(fhirResource.resourceId, ids),
-          eq(fhirResource.deleted, false),
-          sql`(${fhirResource.lastUpdatedAt} IS NULL OR ${fhirResource.lastUpdatedAt} <= ${deletedAt.toISOString()}::timestamptz)`,
-        ),
-      )
-      .returning({ id: fhirResource.resourceId });
-    count += rows.length;
+  const groups = new Map<string, { type: string; at: Date; ids: string[] }>();
+  for (const m of marks) {
+    const at = m.deletedAt ?? deletedAt;
+    const key = `${m.resourceType} ${at.toISOString()}`;
+    const group = groups.get(key) ?? { type: m.resourceType, at, ids: [] };
+    group.ids.push(m.resourceId);
+    groups.set(key, group);
+  }
+  for (const { type, at, ids: all } of groups.values()) {
+    for (let i = 0; i < all.length; i += CHUNK) {
+      const ids = all.slice(i, i + CHUNK);
+      const rows = await tx
+        .update(fhirResource)
+        .set({ deleted: true, deletedAt: at })
+        .where(
+          and(
+            eq(fhirResource.tenantId, scope.tenantId),
+            eq(fhirResource.sourceId, scope.sourceId),
+            eq(fhirResource.resourceType, type),
+            inArray(fhirResource.resourceId, ids),
+            eq(fhirResource.deleted, false),
+            sql`(${fhirResource.lastUpdatedAt} IS NULL OR ${fhirResource.lastUpdatedAt} <= ${at.toISOString()}::timestamptz)`,
+          ),
+        )
+        .returning({ id: fhirResource.resourceId });
+      count += rows.length;
+    }
   }
   return count;
 }
