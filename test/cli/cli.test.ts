@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '@fhirdesk/core';
+import type { Patient } from 'fhir/r4';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenKeys } from '../../packages/server/src/auth/signing-key';
 import type { CliIo } from '../../packages/server/src/cli/context';
@@ -55,7 +56,7 @@ describe('fhirdesk CLI', () => {
   it('runs a reconcile with --mode reconcile and marks what the source deleted (issue #3)', async () => {
     const ehr = await startSandboxEhr({ typeHistory: false });
     try {
-      const extra = await ehr.createResource({ resourceType: 'Patient', gender: 'unknown' });
+      const extra = await ehr.createResource<Patient>({ resourceType: 'Patient', gender: 'unknown' });
       const add = io();
       const args = ['--tenant', 'demo', '--name', 'no-history', '--kind', 'fhir-r4', '--url', ehr.fhirBaseUrl];
       expect(await main(['sources', 'add', ...args, '--types', 'Patient'], add.capture, env)).toBe(0);
