@@ -158,6 +158,31 @@ describe('patient context: field mapping', () => {
     expect(r3500.reasons).toContainEqual(expect.objectContaining({ code: planLimit.code, display: planLimit.display }));
   });
 
+  it('hides resources the source deleted: no deleted EOB among the adjudications, no name from a deleted payer', async () => {
+    const payer = coverage.payor![0]!.reference!.split('/')[1]!;
+    const mark = (deleted: boolean) =>
+      database.db
+        .update(schema.fhirResource)
+        .set({ deleted, deletedAt: deleted ? new Date() : null })
+        .where(
+          and(
+            eq(schema.fhirResource.sourceId, sourceId),
+            sql`(${schema.fhirResource.resourceType}, ${schema.fhirResource.resourceId}) IN (('ExplanationOfBenefit', 'EB3501'), ('Organization', ${payer}))`,
+          ),
+        );
+    await mark(true);
+    try {
+      const { body } = await view(billing, 'pat1');
+      const ids = body.claims.items.flatMap((r) => r.adjudications.map((a) => a.id));
+      expect(ids).toContain('EB3500');
+      expect(ids).not.toContain('EB3501');
+      expect(body.coverages.items[0]?.payer?.name ?? null).toBeNull();
+    } finally {
+      await mark(false);
+    }
+    expect((await view(billing, 'pat1')).body.coverages.items[0]?.payer?.name).toEqual(expect.any(String));
+  });
+
   it('shows a Synthea patient with EOB-contained coverages marked as such and every Claim with its EOB', async () => {
     const { status, body } = await view(billing, synthea.patientId);
     expect(status).toBe(200);

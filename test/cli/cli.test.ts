@@ -3,12 +3,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '@fhirdesk/core';
+import type { Patient } from 'fhir/r4';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadTokenKeys } from '../../packages/server/src/auth/signing-key';
 import type { CliIo } from '../../packages/server/src/cli/context';
 import { main } from '../../packages/server/src/cli/main';
 import { loadConfig } from '../../packages/server/src/config/config';
 import { ensureDevTenant } from '../../packages/server/src/dev-seed';
+import { startSandboxEhr } from '../sandbox-ehr/index';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'fhirdesk-cli-'));
 const env = { FHIRDESK_DATA_DIR: dataDir, LOG_LEVEL: 'silent' } as NodeJS.ProcessEnv;
@@ -49,6 +51,28 @@ describe('fhirdesk CLI', () => {
     expect(await main(['token'], io().capture, env)).toBe(2);
     expect(await main(['token', '--tenant', 'demo', '--ttl', 'forever'], io().capture, env)).toBe(2);
     expect(await main(['token', '--tenant', 'nope'], io().capture, env)).toBe(3);
+  });
+
+  it('runs a reconcile with --mode reconcile and marks what the source deleted (issue #3)', async () => {
+    const ehr = await startSandboxEhr({ typeHistory: false });
+    try {
+      const extra = await ehr.createResource<Patient>({ resourceType: 'Patient', gender: 'unknown' });
+      const add = io();
+      const args = ['--tenant', 'demo', '--name', 'no-history', '--kind', 'fhir-r4', '--url', ehr.fhirBaseUrl];
+      expect(await main(['sources', 'add', ...args, '--types', 'Patient'], add.capture, env)).toBe(0);
+      const first = io();
+      expect(await main(['sync', 'no-history', '--tenant', 'demo'], first.capture, env)).toBe(0);
+      expect(first.err.join('\n')).toContain('deletions of Patient cannot be detected incrementally; run a reconcile');
+      await ehr.deleteResource('Patient', extra.id!);
+      const reconcile = io();
+      expect(
+        await main(['sync', 'no-history', '--tenant', 'demo', '--mode', 'reconcile'], reconcile.capture, env),
+      ).toBe(0);
+      expect(reconcile.out[0]).toMatch(/^succeeded: .*deleted 1,/);
+      expect(await main(['sync', 'no-history', '--tenant', 'demo', '--mode', 'sideways'], io().capture, env)).toBe(2);
+    } finally {
+      await ehr.close();
+    }
   });
 
   it('stops with exit 2 and names the variable when configuration is wrong', async () => {

@@ -73,6 +73,8 @@ describe('sources API', () => {
     expect(created.body).toMatchObject({ kind: 'sandbox', hasSecret: false, enabled: true });
     const test = await call(integrator, 'POST', `/api/v1/sources/${id}/test`);
     expect(test.body).toMatchObject({ ok: true, bulkExport: true });
+    // Which types' deletions incremental runs can read (the rest need a reconcile run).
+    expect((test.body.historyTypes as string[]).sort()).toEqual(['Coverage', 'ExplanationOfBenefit', 'Patient']);
     const queued = await call(integrator, 'POST', `/api/v1/sources/${id}/sync`, {});
     expect(queued).toMatchObject({ status: 202, body: { queued: true } });
     await scheduler.idle();
@@ -83,6 +85,17 @@ describe('sources API', () => {
       status: 'succeeded',
       inserted: counts.Patient! + counts.Coverage! + counts.ExplanationOfBenefit!,
     });
+    // A reconcile is started the same way; the run records its mode.
+    expect(await call(integrator, 'POST', `/api/v1/sources/${id}/sync`, { mode: 'reconcile' })).toMatchObject({
+      status: 202,
+    });
+    await scheduler.idle();
+    const afterReconcile = (await call(integrator, 'GET', `/api/v1/sources/${id}/runs`)).body.items as Record<
+      string,
+      unknown
+    >[];
+    expect(afterReconcile.find((r) => r.mode === 'reconcile')).toMatchObject({ status: 'succeeded', deleted: 0 });
+    expect((await call(integrator, 'POST', `/api/v1/sources/${id}/sync`, { mode: 'sideways' })).status).toBe(400);
     const removed = await call(integrator, 'DELETE', `/api/v1/sources/${id}`);
     expect(removed.body).toEqual({ deleted: false, disabled: true });
   });

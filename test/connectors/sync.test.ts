@@ -77,9 +77,9 @@ describe('incremental sync of the sandbox', () => {
       }
     }
 
-    // The checkpoint is the server's time, per type (INC-01).
+    // The checkpoint is the server's time, per type (INC-01); type history (deletions) has its own.
     const checkpoints = await checkpointsOf(database, sourceId);
-    expect(checkpoints.map((c) => c.scope).sort()).toEqual([...TYPES].sort());
+    expect(checkpoints.map((c) => c.scope).sort()).toEqual(TYPES.flatMap((t) => [t, `${t}#history`]).sort());
     for (const c of checkpoints) {
       expect(c.cursor).toBeNull();
       expect(Number.isNaN(Date.parse(c.since ?? ''))).toBe(false);

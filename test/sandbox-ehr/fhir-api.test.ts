@@ -104,6 +104,36 @@ describe('sandbox EHR FHIR REST API', () => {
     expect(all.body.entry?.[0]?.fullUrl).toBe(`${ehr.fhirBaseUrl}/Account/example`);
   });
 
+  it('reports deletes in [type]/_history as DELETE entries without a resource, newest first, re-create after', async () => {
+    const since = new Date().toISOString();
+    await sleep(2);
+    const created = await ehr.createResource<Patient>({ resourceType: 'Patient', gender: 'unknown' });
+    await ehr.deleteResource('Patient', created.id!);
+    await ehr.updateResource<Patient>({ resourceType: 'Patient', id: created.id!, gender: 'other' });
+    const { body } = await fhir<Bundle>(`Patient/_history?_since=${encodeURIComponent(since)}`);
+    expect(
+      body.entry?.filter((e) => e.fullUrl === `${ehr.fhirBaseUrl}/Patient/${created.id}`).map((e) => e.request?.method),
+    ).toEqual(['PUT', 'DELETE', 'POST']);
+    const deleteEntry = body.entry?.find((e) => e.request?.method === 'DELETE');
+    expect(deleteEntry?.resource).toBeUndefined();
+    expect(deleteEntry?.request?.url).toBe(`Patient/${created.id}`);
+    expect(Date.parse(deleteEntry?.response?.lastModified ?? '')).toBeGreaterThanOrEqual(Date.parse(since));
+    await ehr.deleteResource('Patient', created.id!);
+  });
+
+  it('without type history (Epic-style) neither serves nor advertises it', async () => {
+    const plain = await startSandboxEhr({ seed: false, typeHistory: false });
+    try {
+      const statement = (await (await fetch(`${plain.fhirBaseUrl}/metadata`)).json()) as CapabilityStatement;
+      const codes = statement.rest?.[0]?.resource?.find((r) => r.type === 'Patient')?.interaction?.map((i) => i.code);
+      expect(codes).toContain('search-type');
+      expect(codes).not.toContain('history-type');
+      expect((await fetch(`${plain.fhirBaseUrl}/Patient/_history`)).ok).toBe(false);
+    } finally {
+      await plain.close();
+    }
+  });
+
   it('creates with a client id on PUT (update-as-create) and answers 201', async () => {
     const { response, body } = await fhir<Patient>('Patient/upserted-by-put', {
       method: 'PUT',

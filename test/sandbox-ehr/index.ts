@@ -46,6 +46,11 @@ export interface SandboxEhrOptions {
   bulkPollsBeforeReady?: number;
   /** `Retry-After` seconds on those 202s. Default 1. */
   bulkRetryAfterSeconds?: number;
+  /**
+   * Serve and advertise `[type]/_history` (with deletes). Default true; false behaves like a server
+   * without type history (Epic-style), whose deletions a client can only find by reconciling ids.
+   */
+  typeHistory?: boolean;
 }
 
 export interface BackendClient {
@@ -114,7 +119,7 @@ export async function startSandboxEhr(options: SandboxEhrOptions = {}): Promise<
   const tokens = new ContextTokenStore();
   const tokenEndpoint = new TokenEndpoint(tokens, () => resolved.tokenLifetimeSeconds);
   const bulk = new BulkExports(ctx);
-  addTypeHistoryRoute(router, ctx);
+  if (options.typeHistory ?? true) addTypeHistoryRoute(router, ctx);
   const appLaunch = new SmartAppLaunch(ctx, tokens);
   appLaunch.grantHandlers(tokenEndpoint);
   const app = createSandboxApp(ctx, { tokens, tokenEndpoint, bulk, appLaunch });

@@ -11,6 +11,8 @@ export interface SourceCapabilities {
   searchParams: Record<string, string[]>;
   /** Types whose search supports `_lastUpdated` (INC-02: others fall back to a full resync). */
   lastUpdatedTypes: string[];
+  /** Types advertising the `history-type` interaction: their deletions can be read incrementally. */
+  historyTypes: string[];
   /** Whether `$export` is advertised (system or type level). */
   bulkExport: boolean;
   smart: {
@@ -45,6 +47,7 @@ export async function discoverSource(http: FhirHttp, config: SourceConfig): Prom
 
   const searchParams: Record<string, string[]> = {};
   const lastUpdatedTypes: string[] = [];
+  const historyTypes: string[] = [];
   const rest = (statement.rest ?? []).find((r) => r.mode === 'server') ?? statement.rest?.[0];
   let bulkExport = (rest?.operation ?? []).some((o) => o.name === 'export');
   for (const resource of rest?.resource ?? ([] as CapabilityStatementRestResource[])) {
@@ -53,6 +56,7 @@ export async function discoverSource(http: FhirHttp, config: SourceConfig): Prom
     for (const p of rest?.searchParam ?? []) names.push(p.name);
     searchParams[resource.type] = names;
     if (names.includes('_lastUpdated')) lastUpdatedTypes.push(resource.type);
+    if ((resource.interaction ?? []).some((i) => i.code === 'history-type')) historyTypes.push(resource.type);
     if ((resource.operation ?? []).some((o) => o.name === 'export')) bulkExport = true;
   }
 
@@ -89,6 +93,7 @@ export async function discoverSource(http: FhirHttp, config: SourceConfig): Prom
     fhirVersion: statement.fhirVersion,
     searchParams,
     lastUpdatedTypes,
+    historyTypes,
     bulkExport,
     smart: {
       tokenEndpoint: smart.token_endpoint,

@@ -116,8 +116,26 @@ async function search(
   bundle.link = [{ relation: 'self', url: pageUrl(offset) }];
   if (count > 0 && offset + count < total) bundle.link.push({ relation: 'next', url: pageUrl(offset + count) });
   if (count > 0 && offset > 0) bundle.link.push({ relation: 'previous', url: pageUrl(Math.max(0, offset - count)) });
-  for (const entry of bundle.entry ?? []) entry.search = { mode: 'match' };
+  for (const entry of bundle.entry ?? []) {
+    entry.search = { mode: 'match' };
+    if (normalised.elements && entry.resource) entry.resource = subset(entry.resource, normalised.elements);
+  }
   return fhirResponse(bundle, 200);
+}
+
+/** `_elements`: mandatory elements plus the named ones, tagged SUBSETTED (R4 search.html#elements). */
+function subset(resource: Resource, elements: string[]): Resource {
+  const source = resource as unknown as Record<string, unknown>;
+  const out: Record<string, unknown> = { resourceType: resource.resourceType, id: resource.id };
+  for (const name of elements) if (source[name] !== undefined) out[name] = source[name];
+  out.meta = {
+    ...resource.meta,
+    tag: [
+      ...(resource.meta?.tag ?? []),
+      { system: 'http://terminology.hl7.org/CodeSystem/v3-ObservationValue', code: 'SUBSETTED' },
+    ],
+  };
+  return out as unknown as Resource;
 }
 
 function withFullUrls(ctx: SandboxContext, bundle: Bundle): Bundle {

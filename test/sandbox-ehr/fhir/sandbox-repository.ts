@@ -18,9 +18,17 @@ import type { CreateResourceOptions, UpdateResourceOptions } from '@medplum/fhir
 import { MemoryRepository } from '@medplum/fhir-router';
 import type { Bundle, Resource } from '@medplum/fhirtypes';
 
+export interface HistoryEntry {
+  resource?: Resource;
+  request: { method: 'POST' | 'PUT' | 'DELETE'; url: string };
+  response: { status: string; etag?: string; lastModified: string };
+}
+
 export interface DeletedResource {
   resource: Resource;
   deletedAt: string;
+  /** Write order, to order a delete and a write that share one millisecond. */
+  seq: number;
 }
 
 interface CachedMatches {
@@ -34,6 +42,9 @@ export class SandboxRepository extends MemoryRepository {
   /** Bumped on every write; cached search results from older generations are stale. */
   private generation = 0;
   private lastStamp = 0;
+  /** Write order of each stored version (`type/id/versionId`), for history ties within one millisecond. */
+  private writeSeq = 0;
+  private readonly versionSeq = new Map<string, number>();
   private readonly matchCache = new Map<string, CachedMatches>();
   readonly deletions: DeletedResource[] = [];
   private readonly deletedKeys = new Set<string>();
@@ -75,7 +86,7 @@ export class SandboxRepository extends MemoryRepository {
     const existing = this.store.get(resourceType)?.get(id);
     await super.deleteResource(resourceType, id);
     if (existing) {
-      this.deletions.push({ resource: existing, deletedAt: this.nextTimestamp() });
+      this.deletions.push({ resource: existing, deletedAt: this.nextTimestamp(), seq: ++this.writeSeq });
       this.deletedKeys.add(`${resourceType}/${id}`);
       this.generation++;
     }
@@ -108,16 +119,45 @@ export class SandboxRepository extends MemoryRepository {
     return this.deletedKeys.has(`${resourceType}/${id}`);
   }
 
-  /** Every stored version of every resource of a type, newest first, optionally changed after `since`. */
-  typeHistory(resourceType: string, since?: string): Resource[] {
-    const versions: Resource[] = [];
+  /**
+   * Type history (R4 http.html#history): every stored version and every delete of a type, newest first,
+   * optionally only those after `since`. A delete is an entry with `request.method` DELETE and no resource.
+   */
+  typeHistory(resourceType: string, since?: string): HistoryEntry[] {
+    const entries: { at: string; seq: number; entry: HistoryEntry }[] = [];
+    const after = (at: string) => since === undefined || at > since;
     for (const list of this.versions.get(resourceType)?.values() ?? []) {
       for (const version of list) {
-        if (since === undefined || (version.meta?.lastUpdated ?? '') > since) versions.push(version);
+        const at = version.meta?.lastUpdated ?? '';
+        if (!after(at)) continue;
+        const created = version.meta?.versionId === '1';
+        entries.push({
+          at,
+          seq: this.versionSeq.get(`${resourceType}/${version.id}/${version.meta?.versionId}`) ?? 0,
+          entry: {
+            resource: deepClone(version),
+            request: {
+              method: created ? 'POST' : 'PUT',
+              url: created ? resourceType : `${resourceType}/${version.id}`,
+            },
+            response: { status: created ? '201' : '200', etag: `W/"${version.meta?.versionId}"`, lastModified: at },
+          },
+        });
       }
     }
-    versions.sort((a, b) => ((a.meta?.lastUpdated ?? '') < (b.meta?.lastUpdated ?? '') ? 1 : -1));
-    return versions.map((version) => deepClone(version));
+    for (const { resource, deletedAt, seq } of this.deletions) {
+      if (resource.resourceType !== resourceType || !after(deletedAt)) continue;
+      entries.push({
+        at: deletedAt,
+        seq,
+        entry: {
+          request: { method: 'DELETE', url: `${resourceType}/${resource.id}` },
+          response: { status: '204', lastModified: deletedAt },
+        },
+      });
+    }
+    entries.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : b.seq - a.seq));
+    return entries.map((e) => e.entry);
   }
 
   /** Number of current (not deleted) resources per type. */
@@ -186,6 +226,7 @@ export class SandboxRepository extends MemoryRepository {
       },
     };
     this.generation++;
+    this.versionSeq.set(`${stored.resourceType}/${id}/${stored.meta.versionId}`, ++this.writeSeq);
     return super.createResource(stored);
   }
 

@@ -22,6 +22,8 @@ export interface NormalisedSearch {
   linkParams: [string, string][];
   count: number;
   offset: number;
+  /** `_elements` (R4 search.html#elements): top-level elements to return, besides the mandatory ones. */
+  elements?: string[];
 }
 
 export function normaliseSearch(
@@ -35,6 +37,7 @@ export function normaliseSearch(
   const linkParams: [string, string][] = [];
   let count = pageSizeDefault;
   let offset = 0;
+  let elements: string[] | undefined;
 
   for (const [name, values] of Object.entries(raw)) {
     if (IGNORED_PARAMS.has(name)) continue;
@@ -46,6 +49,15 @@ export function normaliseSearch(
     }
     if (name === '_offset') {
       offset = nonNegativeInteger(name, last);
+      continue;
+    }
+    if (name === '_elements') {
+      const names = last.split(',').filter((e) => e !== '');
+      if (names.length === 0 || !names.every((e) => /^[a-z][A-Za-z0-9]*$/.test(e))) {
+        throw FhirHttpError.badRequest('_elements must list top-level element names');
+      }
+      elements = names;
+      linkParams.push([name, last]);
       continue;
     }
     if (name === '_sort') {
@@ -80,7 +92,7 @@ export function normaliseSearch(
   }
   query._count = String(count);
   query._offset = String(offset);
-  return { query, linkParams, count, offset };
+  return { query, linkParams, count, offset, ...(elements ? { elements } : {}) };
 }
 
 /**

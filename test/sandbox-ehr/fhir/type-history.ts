@@ -1,5 +1,6 @@
 // GET [base]/[type]/_history (R4 http.html#history), which the library's router lacks: every version
-// of the type, newest first, `_since` and `_count`/`_offset` paging with absolute links.
+// and every delete of the type, newest first (deletes as entries with `request.method` DELETE and no
+// resource), `_since` and `_count`/`_offset` paging with absolute links.
 import { allOk, badRequest } from '@medplum/core';
 import type { FhirRequest, FhirResponse, FhirRouter } from '@medplum/fhir-router';
 import type { Bundle as MedplumBundle } from '@medplum/fhirtypes';
@@ -46,7 +47,10 @@ export function addTypeHistoryRoute(router: FhirRouter, ctx: SandboxContext): vo
         type: 'history',
         total: versions.length,
         link,
-        entry: versions.slice(offset, offset + count).map((resource) => ({ resource })),
+        // Versions get their fullUrl with the other answers; a delete has only its request URL to go by.
+        entry: versions
+          .slice(offset, offset + count)
+          .map((entry) => (entry.resource ? entry : { fullUrl: `${ctx.fhirBaseUrl}/${entry.request.url}`, ...entry })),
       } as MedplumBundle;
       return [allOk, bundle];
     },

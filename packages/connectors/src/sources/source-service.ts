@@ -69,6 +69,8 @@ export interface ConnectionTest {
   fhirVersion: string | undefined;
   resourceTypes: string[];
   lastUpdatedTypes: string[];
+  /** Types whose deletions incremental runs can read from `_history`; the others need a reconcile run. */
+  historyTypes: string[];
   bulkExport: boolean;
   tokenEndpoint: string | undefined;
 }
@@ -302,6 +304,7 @@ export class SourceService {
         fhirVersion: connected.capabilities.fhirVersion,
         resourceTypes: Object.keys(connected.capabilities.searchParams).filter((t) => config.resourceTypes.includes(t)),
         lastUpdatedTypes: connected.capabilities.lastUpdatedTypes.filter((t) => config.resourceTypes.includes(t)),
+        historyTypes: connected.capabilities.historyTypes.filter((t) => config.resourceTypes.includes(t)),
         bulkExport: connected.capabilities.bulkExport,
         tokenEndpoint: connected.capabilities.smart.tokenEndpoint,
       };

@@ -16,6 +16,7 @@ import { ConnectorError } from '../errors';
 import { describeUrl, FhirHttp } from '../http/fhir-http';
 import { realSleep, type Sleep } from '../http/limiter';
 import { syncBulk } from './bulk';
+import { reconcile, syncTypeDeletions } from './deletions';
 import { type SortedEntries, sortBundle } from './entries';
 import { syncOrder, syncTypeByPatient, syncTypeIncremental, syncTypeSliced } from './incremental';
 import { type ConnectorLogger, RunContext, type SyncCounts, type SyncHooks, type SyncMode } from './run-context';
@@ -245,7 +246,8 @@ async function execute(
 }
 
 /**
- * Runs one sync of a source in its configured mode (or `mode`): incremental search, or Bulk `$export`.
+ * Runs one sync of a source in its configured mode (or `mode`): incremental search (plus type history for
+ * deletions), Bulk `$export`, or `reconcile` (full id listing; marks what the source no longer has).
  * Records a `sync_run`; throws a `ConnectorError` (with `extensions.runId`) when the run fails, leaving the
  * checkpoint at the last committed page.
  */
@@ -255,10 +257,14 @@ export async function runSync(deps: ConnectorDeps, request: SyncRequest): Promis
   if (mode === 'patient') throw new ConnectorError('config', 'Patient mode needs a patient: use refreshPatient');
   return execute(deps, loaded, mode, request.signal, async (ctx) => {
     if (mode === 'bulk') return syncBulk(ctx);
+    if (mode === 'reconcile') return reconcile(ctx);
     for (const type of syncOrder(ctx.config.resourceTypes)) {
+      const sinceBefore = (await ctx.loadCheckpoint(type))?.since ?? null;
       if (type !== 'Patient' && ctx.config.patientScopedTypes.includes(type)) await syncTypeByPatient(ctx, type);
       else if (ctx.config.timeSlices) await syncTypeSliced(ctx, type);
       else await syncTypeIncremental(ctx, type);
+      // After the pass, so a delete racing the search is still read from history (checked against versions).
+      await syncTypeDeletions(ctx, type, sinceBefore);
     }
   });
 }

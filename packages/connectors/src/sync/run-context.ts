@@ -74,6 +74,7 @@ export class RunContext {
   };
   readonly warnings: string[] = [];
   private flushedRetries = 0;
+  private readonly warned = new Set<string>();
 
   constructor(
     readonly database: Database,
@@ -108,6 +109,21 @@ export class RunContext {
       );
     const row = rows[0];
     return row ? { since: row.since, passStartedAt: row.passStartedAt, cursor: row.cursor } : undefined;
+  }
+
+  /** Records a run warning (in `sync_run.warnings` and the summary) at most once per run. */
+  async warnOnce(message: string): Promise<void> {
+    if (this.warned.has(message)) return;
+    this.warned.add(message);
+    this.logger?.warn({ sourceId: this.sourceId, runId: this.runId }, message);
+    await this.commitPage({
+      pageUrl: 'warning',
+      fetched: 0,
+      items: [],
+      deadLetters: [],
+      warnings: [message],
+      countsAsPage: false,
+    });
   }
 
   /** One transaction: resources, dead letters, deletions, checkpoint, run counters, audit (INC-03, AUD-07). */

@@ -304,6 +304,8 @@ export class PatientContextService {
           eq(fhirResource.sourceId, sourceId),
           inArray(fhirResource.resourceType, NAMED_TYPES),
           inArray(fhirResource.resourceId, ids),
+          // A payer or provider the EHR deleted is not named from a stale copy.
+          eq(fhirResource.deleted, false),
         ),
       );
     const names = new Map<string, string>();

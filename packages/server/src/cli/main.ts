@@ -18,7 +18,7 @@ Usage:
   fhirdesk audit verify --tenant <slug>  seal and verify the tenant's audit hash chain
   fhirdesk sources list|add|test --tenant <slug> [...]
                                          configure EHR/payer connectors (add tests the connection first)
-  fhirdesk sync <source> --tenant <slug> [--mode incremental|bulk] [--since <instant>]
+  fhirdesk sync <source> --tenant <slug> [--mode incremental|bulk|reconcile] [--since <instant>]
                                          run a sync now, with a progress line; exit 1 if it fails
   fhirdesk runs <source> --tenant <slug> list sync runs with their counts
   fhirdesk import-835 <file> --tenant <slug>

@@ -103,10 +103,10 @@ export async function syncCommand(args: string[], io: CliIo, env: NodeJS.Process
   const ref = positionals[0];
   if (!ref)
     throw new UsageError(
-      'usage: fhirdesk sync <source id or name> --tenant <slug> [--mode incremental|bulk] [--since <instant>]',
+      'usage: fhirdesk sync <source id or name> --tenant <slug> [--mode incremental|bulk|reconcile] [--since <instant>]',
     );
-  if (values.mode && !['incremental', 'bulk'].includes(values.mode))
-    throw new UsageError('--mode must be incremental or bulk');
+  if (values.mode && !['incremental', 'bulk', 'reconcile'].includes(values.mode))
+    throw new UsageError('--mode must be incremental, bulk or reconcile');
   if (values.since && Number.isNaN(Date.parse(values.since)))
     throw new UsageError('--since must be an ISO 8601 instant');
   return withDatabase(env, async (database, config) => {
@@ -141,7 +141,7 @@ export async function syncCommand(args: string[], io: CliIo, env: NodeJS.Process
         {
           tenantId: actor.tenantId,
           sourceId: found.id,
-          ...(values.mode ? { mode: values.mode as 'incremental' | 'bulk' } : {}),
+          ...(values.mode ? { mode: values.mode as 'incremental' | 'bulk' | 'reconcile' } : {}),
         },
       );
       io.progress('');

@@ -83,6 +83,7 @@ const ConnectionTestSchema = z
     fhirVersion: z.string().optional(),
     resourceTypes: z.array(z.string()),
     lastUpdatedTypes: z.array(z.string()),
+    historyTypes: z.array(z.string()),
     bulkExport: z.boolean(),
     tokenEndpoint: z.string().optional(),
   })
@@ -188,7 +189,10 @@ export function sourceRoutes(deps: {
         params: IdParam,
         body: {
           content: {
-            'application/json': { schema: z.object({ mode: z.enum(['incremental', 'bulk']).optional() }).strict() },
+            // reconcile: list every id at the source and mark cached resources it no longer has as deleted.
+            'application/json': {
+              schema: z.object({ mode: z.enum(['incremental', 'bulk', 'reconcile']).optional() }).strict(),
+            },
           },
           required: false,
         },
@@ -203,7 +207,7 @@ export function sourceRoutes(deps: {
       const { id } = c.req.valid('param');
       await deps.sources.get(actor, id);
       if (!deps.scheduler) return c.json({ jobId: null, queued: false }, 202);
-      const mode = (c.req.valid('json') as { mode?: 'incremental' | 'bulk' } | undefined)?.mode;
+      const mode = (c.req.valid('json') as { mode?: 'incremental' | 'bulk' | 'reconcile' } | undefined)?.mode;
       const jobId = await deps.scheduler.enqueue({ tenantId: actor.tenantId, sourceId: id, ...(mode ? { mode } : {}) });
       return c.json({ jobId, queued: true }, 202);
     },

@@ -17,7 +17,8 @@ import { tenant } from './tenants';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
-export const syncModes = ['incremental', 'patient', 'bulk'] as const;
+/** `reconcile` lists every id at the source and marks cached ones it no longer has as deleted. */
+export const syncModes = ['incremental', 'patient', 'bulk', 'reconcile'] as const;
 export type SyncMode = (typeof syncModes)[number];
 
 export const syncRunStatuses = ['running', 'succeeded', 'failed', 'aborted'] as const;

@@ -1,0 +1,2 @@
+ALTER TABLE "sync_run" DROP CONSTRAINT "sync_run_mode_ck";--> statement-breakpoint
+ALTER TABLE "sync_run" ADD CONSTRAINT "sync_run_mode_ck" CHECK (mode IN ('incremental', 'patient', 'bulk', 'reconcile'));
