@@ -21,6 +21,13 @@ import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
+import {
+  type DeliveryView,
+  deliveriesOfEvents,
+  deliveryView,
+  isOutboundChannel,
+  queueReplyDelivery,
+} from '../conversations/outbound-delivery';
 import { appendTicketEvent } from './ticket-event';
 import { formatTicketNumber } from './ticket-number';
 import { allowedTransitions, canTransition } from './ticket-status';
@@ -30,7 +37,12 @@ export interface TicketDeps {
   clock?: Clock;
   /** Called after a command commits (e.g. to schedule audit sealing). */
   afterCommit?: (actor: Actor) => void;
+  /** Called after a reply was queued for delivery (e.g. to wake the delivery worker). */
+  onReplyQueued?: () => void;
 }
+
+/** A timeline event; outbound replies on a deliverable channel carry their delivery state. */
+export type TimelineEvent = TicketEvent & { delivery?: DeliveryView | undefined };
 
 export interface LinkInput {
   reference: string;
@@ -94,11 +106,13 @@ export class TicketService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly afterCommit: (actor: Actor) => void;
+  private readonly onReplyQueued: () => void;
 
   constructor(deps: TicketDeps) {
     this.database = deps.database;
     this.clock = deps.clock ?? systemClock;
     this.afterCommit = deps.afterCommit ?? (() => {});
+    this.onReplyQueued = deps.onReplyQueued ?? (() => {});
   }
 
   private async command<T>(actor: Actor, work: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
@@ -411,8 +425,8 @@ export class TicketService {
     actor: Actor,
     id: string,
     input: { channel: TicketChannel; direction: MessageDirection; body: string },
-  ): Promise<TicketEvent> {
-    return this.command(actor, async (tx, now) => {
+  ): Promise<TimelineEvent> {
+    const result = await this.command(actor, async (tx, now): Promise<TimelineEvent> => {
       const current = await this.loadForUpdate(tx, actor, id);
       if (current.status === 'closed')
         throw new ConflictError(
@@ -424,18 +438,26 @@ export class TicketService {
       // First response: the first outbound message from a person or integration on the desk's side.
       if (input.direction === 'outbound' && !current.firstResponseAt) patch.firstResponseAt = now;
       const row = await this.writeRow(tx, current, patch);
+      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
+      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
+      const deliveryId = input.direction === 'outbound' && isOutboundChannel(input.channel) ? randomUUID() : null;
       const event = await this.appendEvent(tx, actor, id, 'message', now, {
         channel: input.channel,
         direction: input.direction,
         body: input.body,
+        ...(deliveryId ? { data: { delivery: { id: deliveryId, status: 'queued' } } } : {}),
       });
+      const delivery = deliveryId ? await queueReplyDelivery(tx, row, event, deliveryId, now) : null;
       await this.audit(tx, actor, row, 'ticket.message', 'U', now, {
         eventId: event.id,
         channel: input.channel,
         direction: input.direction,
+        ...(deliveryId ? { deliveryId } : {}),
       });
-      return event;
+      return delivery ? { ...event, delivery: deliveryView(delivery) } : event;
     });
+    if (result.delivery) this.onReplyQueued();
+    return result;
   }
 
   async addNote(actor: Actor, id: string, input: { body: string }): Promise<TicketEvent> {
@@ -482,7 +504,7 @@ export class TicketService {
     actor: Actor,
     id: string,
     options: { after?: number | undefined; limit?: number | undefined } = {},
-  ): Promise<Page<TicketEvent>> {
+  ): Promise<Page<TimelineEvent>> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
     return this.command(actor, async (tx, now) => {
       const [row] = await tx
@@ -499,7 +521,17 @@ export class TicketService {
         .orderBy(asc(ticketEvent.seq))
         .limit(limit + 1);
       const financial = actor.roles.some((r) => FINANCIAL_ROLES.includes(r));
-      const items = events.slice(0, limit).map((e) => (financial ? e : minimumNecessary(e)));
+      const page = events.slice(0, limit);
+      const deliveries = await deliveriesOfEvents(
+        tx,
+        actor.tenantId,
+        page.filter((e) => e.type === 'message' && e.direction === 'outbound').map((e) => e.id),
+      );
+      const items: TimelineEvent[] = page.map((e) => {
+        const shown = financial ? e : minimumNecessary(e);
+        const delivery = deliveries.get(e.id);
+        return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
+      });
       await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now);
       const last = items[items.length - 1];
       return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };

@@ -26,6 +26,8 @@ const schema = z.object({
     .max(50 * 1024 * 1024)
     .default(1024 * 1024),
   FHIRDESK_PUBLIC_URL: z.string().url().optional(),
+  FHIRDESK_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  FHIRDESK_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

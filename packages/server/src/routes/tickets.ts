@@ -1,6 +1,6 @@
 // /api/v1/tickets: create, read, search, update (If-Match), transition, assign, messages, notes, links, timeline.
 
-import type { Database, TicketService } from '@fhirdesk/core';
+import { type Database, type DeliveryService, deliveryView, type TicketService } from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
@@ -10,6 +10,7 @@ import { validationHook } from '../http/validation';
 import {
   AssignSchema,
   CreateTicketSchema,
+  DeliverySchema,
   EventSchema,
   eventJson,
   IdParam,
@@ -34,7 +35,12 @@ const ifMatch = z.object({
   'if-match': z.string().optional().openapi({ description: 'ETag of the version being changed, e.g. W/"3"' }),
 });
 
-export function ticketRoutes(deps: { database: Database; tickets: TicketService }) {
+const DeliveryParam = z.object({
+  id: z.string().uuid(),
+  deliveryId: z.string().uuid(),
+});
+
+export function ticketRoutes(deps: { database: Database; tickets: TicketService; deliveries: DeliveryService }) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const staff = requireRoles(deps.database, 'agent', 'billing', 'supervisor', 'admin');
 
@@ -186,6 +192,23 @@ export function ticketRoutes(deps: { database: Database; tickets: TicketService 
         eventJson(await deps.tickets.addMessage(c.get('actor'), c.req.valid('param').id, c.req.valid('json'))),
         201,
       ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/deliveries/{deliveryId}/retry',
+      tags: ['Timeline'],
+      summary: 'Retry a failed reply delivery now (409 unless it failed)',
+      security,
+      middleware: [staff] as const,
+      request: { params: DeliveryParam },
+      responses: { 200: json(DeliverySchema, 'Queued again'), ...problems(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const { id, deliveryId } = c.req.valid('param');
+      return c.json(deliveryView(await deps.deliveries.retryNow(c.get('actor'), id, deliveryId)), 200);
+    },
   );
 
   app.openapi(

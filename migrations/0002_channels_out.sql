@@ -1,0 +1,1 @@
+ALTER TABLE "outbound_delivery" DROP COLUMN "lease_until";
