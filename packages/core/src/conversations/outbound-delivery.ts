@@ -203,7 +203,9 @@ export class DeliveryService {
       // Anything that is not a classified transport failure (a bug, a bad config) is not retried
       // blindly: it is transient once the attempts allow it, and its class name is the reason.
       const e =
-        error instanceof TransportError ? error : new TransportError(`error-${(error as Error).name ?? 'unknown'}`, true);
+        error instanceof TransportError
+          ? error
+          : new TransportError(`error-${(error as Error).name ?? 'unknown'}`, true);
       outcome = { ok: false, error: e };
     }
     await this.record(delivery, outcome);
@@ -332,7 +334,7 @@ export class DeliveryService {
       if (current.status !== 'failed') {
         throw new ConflictError(
           `Only failed deliveries can be retried; this one is ${current.status}`,
-          { status: current.status },
+          { deliveryStatus: current.status },
           'delivery-not-failed',
         );
       }
@@ -391,7 +393,9 @@ export class DeliveryService {
       const reason =
         input.reason && /^[A-Za-z0-9._-]{1,64}$/.test(input.reason) ? `provider-${input.reason}` : 'provider-reported';
       const patch: Partial<OutboundDelivery> =
-        input.status === 'delivered' ? { status: 'delivered', deliveredAt: now } : { status: 'failed', lastError: reason };
+        input.status === 'delivered'
+          ? { status: 'delivered', deliveredAt: now }
+          : { status: 'failed', lastError: reason };
       await tx
         .update(outboundDelivery)
         .set({ ...patch, updatedAt: now })

@@ -5,6 +5,13 @@ import { and, asc, desc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-o
 import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
+import {
+  type DeliveryView,
+  deliveriesOfEvents,
+  deliveryView,
+  isOutboundChannel,
+  queueReplyDelivery,
+} from '../conversations/outbound-delivery';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type LinkableResourceType,
@@ -21,13 +28,6 @@ import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
-import {
-  type DeliveryView,
-  deliveriesOfEvents,
-  deliveryView,
-  isOutboundChannel,
-  queueReplyDelivery,
-} from '../conversations/outbound-delivery';
 import { appendTicketEvent } from './ticket-event';
 import { formatTicketNumber } from './ticket-number';
 import { allowedTransitions, canTransition } from './ticket-status';

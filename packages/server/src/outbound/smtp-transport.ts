@@ -37,7 +37,8 @@ export function classifySmtpError(error: unknown): TransportError {
   if (/ECONNREFUSED/.test(message) || code === 'ECONNREFUSED') return new TransportError('connection-refused', true);
   if (code === 'ETIMEDOUT' || /timeout/i.test(message)) return new TransportError('timeout', true);
   if (code === 'EAUTH') return new TransportError('smtp-auth', false);
-  if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS') return new TransportError('smtp-connection', true);
+  if (code === 'ECONNECTION' || code === 'ESOCKET' || code === 'EDNS')
+    return new TransportError('smtp-connection', true);
   return new TransportError('smtp-error', true);
 }
 

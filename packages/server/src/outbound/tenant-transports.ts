@@ -23,7 +23,10 @@ const OutboundSettings = z.object({
       auth: z.object({ user: z.string(), pass: z.string() }).optional(),
       from: z.string().min(3),
       replyDomain: z.string().min(1),
-      replyLocalPart: z.string().regex(/^[a-z0-9._-]{1,32}$/i).optional(),
+      replyLocalPart: z
+        .string()
+        .regex(/^[a-z0-9._-]{1,32}$/i)
+        .optional(),
       timeoutMs: z.number().int().positive().optional(),
     })
     .optional(),

@@ -274,9 +274,7 @@ export const outboundDelivery = pgTable(
   },
   (t) => [
     // The worker's claim query: due queued rows and expired leases, oldest due first.
-    index('outbound_delivery_due_idx')
-      .on(t.nextAttemptAt)
-      .where(sql`status IN ('queued', 'sending')`),
+    index('outbound_delivery_due_idx').on(t.nextAttemptAt).where(sql`status IN ('queued', 'sending')`),
     unique('outbound_delivery_provider_uq').on(t.tenantId, t.channel, t.providerMessageId),
     index('outbound_delivery_ticket_idx').on(t.ticketId),
     check('outbound_delivery_status_ck', sql.raw(`status IN (${sqlList(deliveryStatuses)})`)),
