@@ -12,6 +12,7 @@ import {
   systemClock,
   TicketService,
   UserService,
+  VerificationService,
 } from '@fhirdesk/core';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
@@ -145,7 +146,19 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/conversations', conversationRoutes({ ...deps, clock }));
   app.route('/api/v1/metrics', metricsRoutes(deps));
   app.route('/api/v1/escalations', escalationRoutes({ ...deps, clock }));
-  app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets, deliveries }));
+  app.route(
+    '/api/v1/tickets',
+    ticketRoutes({
+      database: deps.database,
+      tickets,
+      deliveries,
+      verifications: new VerificationService({
+        database: deps.database,
+        clock,
+        afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+      }),
+    }),
+  );
   app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
   app.route('/api/v1/patients', patientRoutes(deps));
   app.route('/api/v1/disputes', disputeRoutes(deps));

@@ -14,6 +14,7 @@ export {
   type Survey,
   type TicketSla,
 } from '../db/schema/conversations';
+export * from './caller-verification';
 export * from './conversation-service';
 export * from './inbound-service';
 export * from './integration-keys';

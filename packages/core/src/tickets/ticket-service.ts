@@ -6,6 +6,11 @@ import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
 import {
+  recordEhrSessionVerification,
+  type VerificationState,
+  verificationStates,
+} from '../conversations/caller-verification';
+import {
   type DeliveryView,
   deliveriesOfEvents,
   deliveryView,
@@ -76,6 +81,8 @@ export interface UpdateTicketInput {
 export interface TicketView extends Ticket {
   displayNumber: string;
   links: TicketLink[];
+  /** Absent on write responses, which echo what the caller just sent. */
+  verification?: VerificationState | undefined;
 }
 
 export interface ListTicketsQuery {
@@ -100,6 +107,15 @@ const PATIENT_ONLY = ['Patient'] as const;
 
 function view(row: Ticket, links: TicketLink[] = []): TicketView {
   return { ...row, displayNumber: formatTicketNumber(row.number), links };
+}
+
+/**
+ * Ticket reads before caller verification (issue #6): the ticket and the caller's own words stay
+ * visible so the agent can work, but not which patient or which claims/coverages it is linked to.
+ */
+function restricted(v: TicketView, state: VerificationState): TicketView {
+  if (state !== 'required') return { ...v, verification: state };
+  return { ...v, patientRef: null, patientSourceId: null, links: [], verification: state };
 }
 
 export class TicketService {
@@ -255,6 +271,7 @@ export class TicketService {
       for (const [i, link] of (input.links ?? []).entries()) {
         links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));
       }
+      await recordEhrSessionVerification(tx, actor, row, now);
       return view(row, links);
     });
   }
@@ -271,8 +288,9 @@ export class TicketService {
         .from(ticketLink)
         .where(eq(ticketLink.ticketId, id))
         .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
-      await this.audit(tx, actor, row, 'ticket.read', 'R', now);
-      return view(row, links);
+      const state = (await verificationStates(tx, actor.tenantId, [row])).get(row.id)!;
+      await this.audit(tx, actor, row, 'ticket.read', 'R', now, state === 'required' ? { restricted: true } : {});
+      return restricted(view(row, links), state);
     });
   }
 
@@ -322,7 +340,8 @@ export class TicketService {
         })),
       ];
       await recordAudit(tx, actor, entries, now);
-      return { items: items.map((r) => view(r)), nextCursor };
+      const states = await verificationStates(tx, actor.tenantId, items);
+      return { items: items.map((r) => restricted(view(r), states.get(r.id)!)), nextCursor };
     });
   }
 

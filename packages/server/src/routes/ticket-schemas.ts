@@ -168,6 +168,10 @@ export const TicketSchema = z
     closedAt: z.string().nullable(),
     version: z.number(),
     links: z.array(LinkSchema),
+    verification: z.enum(['required', 'verified', 'not-required']).optional().openapi({
+      description:
+        'required: a phone/SMS/email/chat ticket whose caller is not verified yet; patient and links are withheld',
+    }),
   })
   .openapi('Ticket');
 
@@ -258,6 +262,7 @@ export function ticketJson(t: TicketView): z.infer<typeof TicketSchema> {
     closedAt: iso(t.closedAt),
     version: t.version,
     links: t.links.map(linkJson),
+    ...(t.verification ? { verification: t.verification } : {}),
   };
 }
 
