@@ -174,7 +174,8 @@ describe('email replies over SMTP', () => {
       expect(sent.delivery.status).toBe('queued');
       expect(smtp.received).toHaveLength(0);
 
-      expect(await worker().processDue()).toBe(1);
+      // Counts are not asserted: on PostgreSQL other test files share the queue.
+      await worker().processDue();
       expect(smtp.received).toHaveLength(1);
       const mail = smtp.received[0]!;
       expect(mail.to).toEqual(['ana@example.org']);
@@ -224,7 +225,9 @@ describe('email replies over SMTP', () => {
       await worker().processDue();
       const row = await deliveryOf(sent.delivery.id);
       expect(row).toMatchObject({ status: 'failed', attempts: 1, lastError: 'smtp-550', sentAt: null });
-      expect(await worker().processDue()).toBe(0);
+      await worker().processDue();
+      expect(await deliveryOf(sent.delivery.id)).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(smtp.received).toHaveLength(0);
       const events = await timeline(agent.token, ticket.ticketId);
       expect(events.find((e) => e.id === sent.id)!.delivery).toMatchObject({ status: 'failed', lastError: 'smtp-550' });
 
