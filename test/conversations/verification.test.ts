@@ -1,6 +1,6 @@
-// Caller verification (issue #6, HIPAA-07 minimum necessary, AUD-01): phone/SMS/email/chat tickets
-// hide their patient and links until the caller is verified against the cached Patient or a proxy
-// the EHR lists; every attempt is audited and errors name fields, never the values stated.
+// Caller verification (issue #6; HIPAA-09 person authentication, HIPAA-07 minimum necessary, HIPAA-06 and
+// AUD-05 audited without values): phone/SMS/email/chat tickets hide their patient and links until the caller
+// is verified against the cached Patient or a proxy the EHR lists; attempts are audited, errors name fields only.
 import { randomUUID } from 'node:crypto';
 import { type Database, schema } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
