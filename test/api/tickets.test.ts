@@ -100,7 +100,8 @@ describe('GET /api/v1/tickets/{id}', () => {
   it('returns the ticket with its links and ETag', async () => {
     const created = await create(
       agent,
-      newTicket({ links: [{ reference: 'ExplanationOfBenefit/EB3500', role: 'eob' }] }),
+      // In person: no caller verification needed, so links are shown (phone tickets: verification.test.ts).
+      newTicket({ channel: 'in-person', links: [{ reference: 'ExplanationOfBenefit/EB3500', role: 'eob' }] }),
     );
     const { res, status, body } = await call(`/api/v1/tickets/${created.body!.id}`, jsonRequest(agent.token, 'GET'));
     expect(status).toBe(200);

@@ -7,11 +7,13 @@ import {
   type AuditSealer,
   type Clock,
   type Database,
+  DeliveryService,
   DomainError,
   migrationsApplied,
   systemClock,
   TicketService,
   UserService,
+  VerificationService,
 } from '@fhirdesk/core';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
@@ -24,6 +26,7 @@ import { registerChannelPaths } from './http/channel-openapi';
 import type { AppEnv } from './http/env';
 import type { Logger } from './http/logger';
 import { problem, problemFromDomainError, problemResponse } from './http/problem';
+import { tenantTransports } from './outbound/tenant-transports';
 import { assignmentRoutes } from './routes/assignment';
 import { auditRoutes } from './routes/audit';
 import { claimRoutes, disputeRoutes } from './routes/disputes';
@@ -53,6 +56,10 @@ export interface AppDeps {
   scheduler?: SyncScheduler;
   /** HS256 key for CSAT survey links; a random per-process key when absent (links die on restart). */
   surveyKey?: Uint8Array;
+  /** Reply delivery (retry-now, provider receipts); defaults to transports from tenant settings. */
+  deliveries?: DeliveryService;
+  /** Called after a reply was queued, e.g. to wake the delivery worker. */
+  onReplyQueued?: () => void;
 }
 
 export function createApp(deps: AppDeps) {
@@ -61,7 +68,16 @@ export function createApp(deps: AppDeps) {
     database: deps.database,
     clock,
     afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+    ...(deps.onReplyQueued ? { onReplyQueued: deps.onReplyQueued } : {}),
   });
+  const deliveries =
+    deps.deliveries ??
+    new DeliveryService({
+      database: deps.database,
+      transports: tenantTransports(deps.database),
+      clock,
+      afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+    });
   const limit = deps.bodyLimitBytes ?? 1024 * 1024;
   const sources = new SourceService(deps.connectors ?? { database: deps.database }, (actor) =>
     deps.sealer.schedule(actor.tenantId),
@@ -125,7 +141,7 @@ export function createApp(deps: AppDeps) {
   app.route('/auth', sessionRoutes(deps));
   app.route('/app', staticAppRoutes({ database: deps.database }));
   // Provider webhooks authenticate with integration keys/HMAC, not bearer tokens (routes/inbound.ts).
-  app.route('/inbound', inboundRoutes({ ...deps, clock }));
+  app.route('/inbound', inboundRoutes({ ...deps, clock, deliveries }));
   app.route('/survey', surveyRoutes({ ...deps, clock }));
   app.route('/tenants', jwksRoutes({ database: deps.database, sources }));
   app.use('/api/v1/*', authenticate(deps.keys));
@@ -133,7 +149,19 @@ export function createApp(deps: AppDeps) {
   app.route('/api/v1/conversations', conversationRoutes({ ...deps, clock }));
   app.route('/api/v1/metrics', metricsRoutes(deps));
   app.route('/api/v1/escalations', escalationRoutes({ ...deps, clock }));
-  app.route('/api/v1/tickets', ticketRoutes({ database: deps.database, tickets }));
+  app.route(
+    '/api/v1/tickets',
+    ticketRoutes({
+      database: deps.database,
+      tickets,
+      deliveries,
+      verifications: new VerificationService({
+        database: deps.database,
+        clock,
+        afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+      }),
+    }),
+  );
   app.route('/api/v1/audit', auditRoutes({ database: deps.database, sealer: deps.sealer }));
   app.route('/api/v1/patients', patientRoutes(deps));
   app.route('/api/v1/disputes', disputeRoutes(deps));

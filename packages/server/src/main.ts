@@ -7,7 +7,7 @@ import {
   type SyncJob,
   type SyncScheduler,
 } from '@fhirdesk/connectors';
-import { AuditSealer, openDatabase } from '@fhirdesk/core';
+import { AuditSealer, DeliveryService, DeliveryWorker, openDatabase } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadSecretKey, loadTokenKeys } from './auth/signing-key';
@@ -17,6 +17,7 @@ import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
 import { registerDeskJobs, slaWebhookFromConfig } from './jobs/desk-jobs';
 import { runSyncJob } from './jobs/sync-job';
+import { tenantTransports } from './outbound/tenant-transports';
 import { patientRefresher } from './routes/patients';
 
 async function main(): Promise<void> {
@@ -72,6 +73,23 @@ async function main(): Promise<void> {
     log: (fields, msg) => logger.info(fields, msg),
   });
 
+  // Replies: the queue is the outbound_delivery table, so a restart resumes what was pending, and
+  // every server runs a worker (claims use SKIP LOCKED, so no reply is sent by two of them).
+  const deliveries = new DeliveryService({
+    database,
+    transports: tenantTransports(database),
+    policy: {
+      maxAttempts: config.FHIRDESK_DELIVERY_MAX_ATTEMPTS,
+      baseDelayMs: config.FHIRDESK_DELIVERY_RETRY_BASE_SECONDS * 1000,
+      maxDelayMs: 3_600_000,
+    },
+    afterCommit: (actor) => sealer.schedule(actor.tenantId),
+  });
+  const deliveryWorker = new DeliveryWorker(deliveries, {
+    onError: (e) => logger.error({ err: { type: (e as Error).name } }, 'delivery worker failed'),
+  });
+  deliveryWorker.start();
+
   const app = createApp({
     database,
     keys,
@@ -81,6 +99,8 @@ async function main(): Promise<void> {
     scheduler,
     bodyLimitBytes: config.FHIRDESK_BODY_LIMIT_BYTES,
     smart: { refreshPatient: patientRefresher(connectors) },
+    deliveries,
+    onReplyQueued: () => deliveryWorker.kick(),
   });
 
   let demo: DemoEhr | undefined;
@@ -130,6 +150,7 @@ async function main(): Promise<void> {
   const shutdown = async () => {
     server.close();
     await scheduler.stop().catch(() => {});
+    await deliveryWorker.stop().catch(() => {});
     await demo?.close().catch(() => {});
     await sealer.flush().catch(() => {});
     await database.close();

@@ -42,6 +42,8 @@ interface TicketEvent {
   body: string | null;
   data: Record<string, unknown>;
   createdAt: string;
+  /** Outbound replies on email/SMS/chat/portal: `sent` only once the transport accepted them. */
+  delivery?: { status: string; lastError: string | null };
 }
 
 const STATUSES = ['new', 'open', 'pending-patient', 'pending-payer', 'escalated', 'resolved', 'closed'];
@@ -552,6 +554,13 @@ function TicketPage(props: { api: Api; id: string; onError: (e: unknown) => void
             <li key={ev.id} class={`event ev-${ev.type.replace(/\W/g, '-')}`}>
               <time dateTime={ev.createdAt}>{date(ev.createdAt)}</time> {label(ev.type.replace(/\./g, ' '))}
               {ev.channel ? ` via ${label(ev.channel)}` : ''}
+              {ev.delivery ? (
+                <span class={`delivery delivery-${ev.delivery.status}`}>
+                  {' '}
+                  ({label(ev.delivery.status)}
+                  {ev.delivery.lastError ? `: ${ev.delivery.lastError}` : ''})
+                </span>
+              ) : null}
               {ev.body ? <p class="body">{ev.body}</p> : null}
             </li>
           ))}

@@ -6,6 +6,18 @@ import { autoAssign } from '../assignment/auto-assign';
 import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
+import {
+  recordEhrSessionVerification,
+  type VerificationState,
+  verificationStates,
+} from '../conversations/caller-verification';
+import {
+  type DeliveryView,
+  deliveriesOfEvents,
+  deliveryView,
+  isOutboundChannel,
+  queueReplyDelivery,
+} from '../conversations/outbound-delivery';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type LinkableResourceType,
@@ -31,7 +43,12 @@ export interface TicketDeps {
   clock?: Clock;
   /** Called after a command commits (e.g. to schedule audit sealing). */
   afterCommit?: (actor: Actor) => void;
+  /** Called after a reply was queued for delivery (e.g. to wake the delivery worker). */
+  onReplyQueued?: () => void;
 }
+
+/** A timeline event; outbound replies on a deliverable channel carry their delivery state. */
+export type TimelineEvent = TicketEvent & { delivery?: DeliveryView | undefined };
 
 export interface LinkInput {
   reference: string;
@@ -65,6 +82,8 @@ export interface UpdateTicketInput {
 export interface TicketView extends Ticket {
   displayNumber: string;
   links: TicketLink[];
+  /** Absent on write responses, which echo what the caller just sent. */
+  verification?: VerificationState | undefined;
 }
 
 export interface ListTicketsQuery {
@@ -91,15 +110,26 @@ function view(row: Ticket, links: TicketLink[] = []): TicketView {
   return { ...row, displayNumber: formatTicketNumber(row.number), links };
 }
 
+/**
+ * Ticket reads before caller verification (issue #6): the ticket and the caller's own words stay
+ * visible so the agent can work, but not which patient or which claims/coverages it is linked to.
+ */
+function restricted(v: TicketView, state: VerificationState): TicketView {
+  if (state !== 'required') return { ...v, verification: state };
+  return { ...v, patientRef: null, patientSourceId: null, links: [], verification: state };
+}
+
 export class TicketService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly afterCommit: (actor: Actor) => void;
+  private readonly onReplyQueued: () => void;
 
   constructor(deps: TicketDeps) {
     this.database = deps.database;
     this.clock = deps.clock ?? systemClock;
     this.afterCommit = deps.afterCommit ?? (() => {});
+    this.onReplyQueued = deps.onReplyQueued ?? (() => {});
   }
 
   private async command<T>(actor: Actor, work: (tx: Tx, now: Date) => Promise<T>): Promise<T> {
@@ -244,6 +274,7 @@ export class TicketService {
       for (const [i, link] of (input.links ?? []).entries()) {
         links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));
       }
+      await recordEhrSessionVerification(tx, actor, row, now);
       return view(row, links);
     });
   }
@@ -260,8 +291,9 @@ export class TicketService {
         .from(ticketLink)
         .where(eq(ticketLink.ticketId, id))
         .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
-      await this.audit(tx, actor, row, 'ticket.read', 'R', now);
-      return view(row, links);
+      const state = (await verificationStates(tx, actor.tenantId, [row])).get(row.id)!;
+      await this.audit(tx, actor, row, 'ticket.read', 'R', now, state === 'required' ? { restricted: true } : {});
+      return restricted(view(row, links), state);
     });
   }
 
@@ -311,7 +343,8 @@ export class TicketService {
         })),
       ];
       await recordAudit(tx, actor, entries, now);
-      return { items: items.map((r) => view(r)), nextCursor };
+      const states = await verificationStates(tx, actor.tenantId, items);
+      return { items: items.map((r) => restricted(view(r), states.get(r.id)!)), nextCursor };
     });
   }
 
@@ -414,8 +447,8 @@ export class TicketService {
     actor: Actor,
     id: string,
     input: { channel: TicketChannel; direction: MessageDirection; body: string },
-  ): Promise<TicketEvent> {
-    return this.command(actor, async (tx, now) => {
+  ): Promise<TimelineEvent> {
+    const result = await this.command(actor, async (tx, now): Promise<TimelineEvent> => {
       const current = await this.loadForUpdate(tx, actor, id);
       if (current.status === 'closed')
         throw new ConflictError(
@@ -427,18 +460,26 @@ export class TicketService {
       // First response: the first outbound message from a person or integration on the desk's side.
       if (input.direction === 'outbound' && !current.firstResponseAt) patch.firstResponseAt = now;
       const row = await this.writeRow(tx, current, patch);
+      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
+      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
+      const deliveryId = input.direction === 'outbound' && isOutboundChannel(input.channel) ? randomUUID() : null;
       const event = await this.appendEvent(tx, actor, id, 'message', now, {
         channel: input.channel,
         direction: input.direction,
         body: input.body,
+        ...(deliveryId ? { data: { delivery: { id: deliveryId, status: 'queued' } } } : {}),
       });
+      const delivery = deliveryId ? await queueReplyDelivery(tx, row, event, deliveryId, now) : null;
       await this.audit(tx, actor, row, 'ticket.message', 'U', now, {
         eventId: event.id,
         channel: input.channel,
         direction: input.direction,
+        ...(deliveryId ? { deliveryId } : {}),
       });
-      return event;
+      return delivery ? { ...event, delivery: deliveryView(delivery) } : event;
     });
+    if (result.delivery) this.onReplyQueued();
+    return result;
   }
 
   async addNote(actor: Actor, id: string, input: { body: string }): Promise<TicketEvent> {
@@ -485,7 +526,7 @@ export class TicketService {
     actor: Actor,
     id: string,
     options: { after?: number | undefined; limit?: number | undefined } = {},
-  ): Promise<Page<TicketEvent>> {
+  ): Promise<Page<TimelineEvent>> {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
     return this.command(actor, async (tx, now) => {
       const [row] = await tx
@@ -502,7 +543,17 @@ export class TicketService {
         .orderBy(asc(ticketEvent.seq))
         .limit(limit + 1);
       const financial = actor.roles.some((r) => FINANCIAL_ROLES.includes(r));
-      const items = events.slice(0, limit).map((e) => (financial ? e : minimumNecessary(e)));
+      const page = events.slice(0, limit);
+      const deliveries = await deliveriesOfEvents(
+        tx,
+        actor.tenantId,
+        page.filter((e) => e.type === 'message' && e.direction === 'outbound').map((e) => e.id),
+      );
+      const items: TimelineEvent[] = page.map((e) => {
+        const shown = financial ? e : minimumNecessary(e);
+        const delivery = deliveries.get(e.id);
+        return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
+      });
       await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now);
       const last = items[items.length - 1];
       return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };

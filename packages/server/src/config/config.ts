@@ -29,6 +29,8 @@ const schema = z.object({
   /** Where SLA at-risk / breached notices are POSTed (signed with the secret below). */
   FHIRDESK_SLA_WEBHOOK_URL: z.string().url().optional(),
   FHIRDESK_SLA_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
+  FHIRDESK_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
+  FHIRDESK_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

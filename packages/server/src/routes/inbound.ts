@@ -9,6 +9,7 @@ import {
   ConversationService,
   createIntegrationKey,
   type Database,
+  type DeliveryService,
   type InboundChannel,
   type InboundMessageInput,
   InboundService,
@@ -119,7 +120,14 @@ export interface ConversationRouteDeps {
   webhookToleranceSeconds?: number;
 }
 
-export function inboundRoutes(deps: ConversationRouteDeps) {
+const ReceiptBody = z.strictObject({
+  messageId,
+  status: z.enum(['delivered', 'failed']),
+  /** A provider error code (`30007`); free text is replaced, never stored. */
+  reason: z.string().max(64).optional(),
+});
+
+export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: DeliveryService }) {
   const clock = deps.clock ?? systemClock;
   const inbound = new InboundService({
     database: deps.database,
@@ -136,6 +144,49 @@ export function inboundRoutes(deps: ConversationRouteDeps) {
       },
     }),
   );
+  // Delivery receipts for replies we sent on this channel, authenticated exactly like inbound messages.
+  app.post('/:channel/status', async (c) => {
+    const channel = c.req.param('channel') as InboundChannel;
+    if (!channels.includes(channel)) throw new HTTPException(404, { message: 'No such inbound channel' });
+    c.header('Cache-Control', 'no-store');
+    const raw = await c.req.text();
+    const integration = await authenticateInbound(
+      deps.database,
+      channel,
+      {
+        apiKey: c.req.header('x-api-key'),
+        keyId: c.req.header('x-fhirdesk-key-id'),
+        signature: c.req.header('x-fhirdesk-signature'),
+      },
+      raw,
+      clock.now(),
+      deps.webhookToleranceSeconds,
+    );
+    if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
+      throw new HTTPException(415, { message: 'Send application/json' });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(raw);
+    } catch {
+      throw new ValidationError('The request body is not valid JSON', [{ field: 'body', message: 'malformed JSON' }]);
+    }
+    const parsed = ReceiptBody.safeParse(json);
+    if (!parsed.success) {
+      throw new ValidationError(
+        'The delivery receipt is invalid',
+        parsed.error.issues.map((i) => ({ field: i.path.map(String).join('.') || 'body', message: i.message })),
+      );
+    }
+    const actor = {
+      tenantId: integration.tenantId,
+      userId: null,
+      kind: 'integration' as const,
+      roles: ['integration' as const],
+      label: integration.name,
+    };
+    return c.json(await deps.deliveries.providerReceipt(actor, channel, parsed.data), 200);
+  });
   app.post('/:channel', async (c) => {
     const channel = c.req.param('channel') as InboundChannel;
     if (!channels.includes(channel)) throw new HTTPException(404, { message: 'No such inbound channel' });

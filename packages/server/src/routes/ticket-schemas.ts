@@ -1,11 +1,12 @@
 // The ticket API's wire format: zod schemas that validate requests and document the API (OpenAPI).
 
 import {
+  deliveryStatuses,
   linkableResourceTypes,
   messageDirections,
-  type TicketEvent,
   type TicketLink,
   type TicketView,
+  type TimelineEvent,
   ticketCategories,
   ticketChannels,
   ticketPriorities,
@@ -167,12 +168,31 @@ export const TicketSchema = z
     closedAt: z.string().nullable(),
     version: z.number(),
     links: z.array(LinkSchema),
+    verification: z.enum(['required', 'verified', 'not-required']).optional().openapi({
+      description:
+        'required: a phone/SMS/email/chat ticket whose caller is not verified yet; patient and links are withheld',
+    }),
   })
   .openapi('Ticket');
 
 export const TicketPageSchema = z
   .object({ items: z.array(TicketSchema), nextCursor: z.string().nullable() })
   .openapi('TicketPage');
+
+export const DeliverySchema = z
+  .object({
+    id: z.string(),
+    status: z.enum(deliveryStatuses).openapi({
+      description: 'queued → sending → sent (→ delivered) or failed; `sent` only once the transport accepted it',
+    }),
+    attempts: z.number(),
+    nextAttemptAt: z.string().nullable(),
+    lastError: z.string().nullable().openapi({ description: 'value-free reason, e.g. smtp-550, http-503' }),
+    providerMessageId: z.string().nullable(),
+    sentAt: z.string().nullable(),
+    deliveredAt: z.string().nullable(),
+  })
+  .openapi('Delivery');
 
 export const EventSchema = z
   .object({
@@ -186,6 +206,7 @@ export const EventSchema = z
     body: z.string().nullable(),
     data: z.record(z.string(), z.unknown()),
     createdAt: z.string(),
+    delivery: DeliverySchema.optional().openapi({ description: 'outbound replies on email, sms, chat, portal' }),
   })
   .openapi('TicketEvent');
 
@@ -241,10 +262,11 @@ export function ticketJson(t: TicketView): z.infer<typeof TicketSchema> {
     closedAt: iso(t.closedAt),
     version: t.version,
     links: t.links.map(linkJson),
+    ...(t.verification ? { verification: t.verification } : {}),
   };
 }
 
-export function eventJson(e: TicketEvent): z.infer<typeof EventSchema> {
+export function eventJson(e: TimelineEvent): z.infer<typeof EventSchema> {
   return {
     id: e.id,
     seq: e.seq,
@@ -256,5 +278,6 @@ export function eventJson(e: TicketEvent): z.infer<typeof EventSchema> {
     body: e.body,
     data: e.data,
     createdAt: e.createdAt.toISOString(),
+    ...(e.delivery ? { delivery: e.delivery } : {}),
   };
 }

@@ -1,6 +1,12 @@
 // /api/v1/tickets: create, read, search, update (If-Match), transition, assign, messages, notes, links, timeline.
 
-import type { Database, TicketService } from '@fhirdesk/core';
+import {
+  type Database,
+  type DeliveryService,
+  deliveryView,
+  type TicketService,
+  type VerificationService,
+} from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
@@ -10,6 +16,7 @@ import { validationHook } from '../http/validation';
 import {
   AssignSchema,
   CreateTicketSchema,
+  DeliverySchema,
   EventSchema,
   eventJson,
   IdParam,
@@ -34,7 +41,53 @@ const ifMatch = z.object({
   'if-match': z.string().optional().openapi({ description: 'ETag of the version being changed, e.g. W/"3"' }),
 });
 
-export function ticketRoutes(deps: { database: Database; tickets: TicketService }) {
+const DeliveryParam = z.object({
+  id: z.string().uuid(),
+  deliveryId: z.string().uuid(),
+});
+
+const stated = z.string().min(1).max(200);
+const VerificationBody = z
+  .object({
+    party: z.enum(['patient', 'proxy']),
+    proxy: z
+      .string()
+      .max(200)
+      .optional()
+      .openapi({ description: 'RelatedPerson/<id> or Patient/<id>#contact[<n>] (required for a proxy)' }),
+    stated: z
+      .object({
+        birthDate: z
+          .string()
+          .regex(/^\d{4}-\d{2}-\d{2}$/)
+          .optional(),
+        postalCode: stated.optional(),
+        memberId: stated.optional(),
+        phone: stated.optional(),
+      })
+      .strict(),
+  })
+  .strict()
+  .refine((b) => b.party === 'patient' || Boolean(b.proxy), { message: 'a proxy needs proxy', path: ['proxy'] })
+  .openapi('CallerVerificationInput');
+const VerificationSchema = z
+  .object({
+    id: z.string(),
+    outcome: z.enum(['verified', 'failed']),
+    party: z.enum(['patient', 'proxy']),
+    proxy: z.string().nullable(),
+    matched: z.array(z.string()),
+    mismatched: z.array(z.string()),
+    verifiedAt: z.string(),
+  })
+  .openapi('CallerVerification');
+
+export function ticketRoutes(deps: {
+  database: Database;
+  tickets: TicketService;
+  deliveries: DeliveryService;
+  verifications: VerificationService;
+}) {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
   const staff = requireRoles(deps.database, 'agent', 'billing', 'supervisor', 'admin');
 
@@ -186,6 +239,38 @@ export function ticketRoutes(deps: { database: Database; tickets: TicketService 
         eventJson(await deps.tickets.addMessage(c.get('actor'), c.req.valid('param').id, c.req.valid('json'))),
         201,
       ),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/deliveries/{deliveryId}/retry',
+      tags: ['Timeline'],
+      summary: 'Retry a failed reply delivery now (409 unless it failed)',
+      security,
+      middleware: [staff] as const,
+      request: { params: DeliveryParam },
+      responses: { 200: json(DeliverySchema, 'Queued again'), ...problems(400, 401, 403, 404, 409) },
+    }),
+    async (c) => {
+      const { id, deliveryId } = c.req.valid('param');
+      return c.json(deliveryView(await deps.deliveries.retryNow(c.get('actor'), id, deliveryId)), 200);
+    },
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/{id}/verification',
+      tags: ['Tickets'],
+      summary: 'Verify the caller (patient or listed proxy) against the cached Patient; 422 names unmatched fields',
+      security,
+      middleware: [staff] as const,
+      request: { params: IdParam, ...body(VerificationBody) },
+      responses: { 201: json(VerificationSchema, 'Verified'), ...problems(400, 401, 403, 404, 409, 422) },
+    }),
+    async (c) =>
+      c.json(await deps.verifications.verify(c.get('actor'), c.req.valid('param').id, c.req.valid('json')), 201),
   );
 
   app.openapi(

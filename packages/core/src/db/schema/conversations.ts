@@ -15,7 +15,7 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 import { sqlList, type TicketCategory, type TicketChannel, type TicketPriority } from './enums';
-import { tenant } from './tenants';
+import { appUser, tenant } from './tenants';
 import { ticket, ticketEvent } from './tickets';
 
 const tstz = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -230,6 +230,99 @@ export const survey = pgTable(
   ],
 );
 
+export const deliveryStatuses = ['queued', 'sending', 'sent', 'delivered', 'failed'] as const;
+export type DeliveryStatus = (typeof deliveryStatuses)[number];
+export const outboundChannels = ['email', 'sms', 'chat', 'portal'] as const;
+export type OutboundChannel = (typeof outboundChannels)[number];
+
+/**
+ * The delivery state of one outbound reply (its `message` event stays as written: the timeline is
+ * append-only, each status change is also appended as a `delivery-status` event). This row is the
+ * work queue of the delivery worker: due rows are claimed with FOR UPDATE SKIP LOCKED, and a claim
+ * is a lease (`sending` until `next_attempt_at`), so a crashed worker's claim is picked up again.
+ */
+export const outboundDelivery = pgTable(
+  'outbound_delivery',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenant.id),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => ticket.id),
+    eventId: uuid('event_id')
+      .notNull()
+      .unique()
+      .references(() => ticketEvent.id),
+    channel: text('channel').$type<OutboundChannel>().notNull(),
+    /** Normalised address (email, E.164 phone, `conversation:<id>`); null when none is known. */
+    recipient: text('recipient'),
+    /** Provider id of the inbound message answered (email Message-ID for In-Reply-To). */
+    inReplyTo: text('in_reply_to'),
+    status: text('status').$type<DeliveryStatus>().notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    /** When the worker may (re)try: the backoff after a failure, or the lease end while `sending`. */
+    nextAttemptAt: tstz('next_attempt_at'),
+    /** Value-free reason of the last failure (`smtp-550`, `http-503`, `connection-refused`). */
+    lastError: text('last_error'),
+    providerMessageId: text('provider_message_id'),
+    sentAt: tstz('sent_at'),
+    deliveredAt: tstz('delivered_at'),
+    createdAt: tstz('created_at').notNull(),
+    updatedAt: tstz('updated_at').notNull(),
+  },
+  (t) => [
+    // The worker's claim query: due queued rows and expired leases, oldest due first.
+    index('outbound_delivery_due_idx').on(t.nextAttemptAt).where(sql`status IN ('queued', 'sending')`),
+    unique('outbound_delivery_provider_uq').on(t.tenantId, t.channel, t.providerMessageId),
+    index('outbound_delivery_ticket_idx').on(t.ticketId),
+    check('outbound_delivery_status_ck', sql.raw(`status IN (${sqlList(deliveryStatuses)})`)),
+    check('outbound_delivery_channel_ck', sql.raw(`channel IN (${sqlList(outboundChannels)})`)),
+  ],
+);
+
+export const verificationParties = ['patient', 'proxy'] as const;
+export type VerificationParty = (typeof verificationParties)[number];
+export const verificationOutcomes = ['verified', 'failed'] as const;
+export type VerificationOutcome = (typeof verificationOutcomes)[number];
+
+/**
+ * How the caller on a ticket was verified (or failed to be): one row per attempt, never updated.
+ * A ticket counts as verified when it has a `verified` row. Identifier names only, never values.
+ */
+export const ticketVerification = pgTable(
+  'ticket_verification',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenant.id),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => ticket.id),
+    outcome: text('outcome').$type<VerificationOutcome>().notNull(),
+    /** How identity was established: `identifiers` (caller stated them) or `ehr-session` (SMART launch). */
+    method: text('method').notNull(),
+    party: text('party').$type<VerificationParty>().notNull(),
+    /** The patient the caller was checked against (`Patient/123`). */
+    patientRef: text('patient_ref').notNull(),
+    /** The proxy: `RelatedPerson/<id>` or `Patient/<id>#contact[<n>]`. */
+    proxyRef: text('proxy_ref'),
+    matched: text('matched').array().$type<string[]>().notNull().default(sql`'{}'::text[]`),
+    mismatched: text('mismatched').array().$type<string[]>().notNull().default(sql`'{}'::text[]`),
+    verifiedBy: uuid('verified_by').references(() => appUser.id),
+    createdAt: tstz('created_at').notNull(),
+  },
+  (t) => [
+    index('ticket_verification_ticket_idx').on(t.ticketId, t.createdAt),
+    check('ticket_verification_outcome_ck', sql.raw(`outcome IN (${sqlList(verificationOutcomes)})`)),
+    check('ticket_verification_party_ck', sql.raw(`party IN (${sqlList(verificationParties)})`)),
+  ],
+);
+
+export type OutboundDelivery = typeof outboundDelivery.$inferSelect;
+export type TicketVerification = typeof ticketVerification.$inferSelect;
 export type IntegrationKey = typeof integrationKey.$inferSelect;
 export type InboundMessage = typeof inboundMessage.$inferSelect;
 export type TicketSla = typeof ticketSla.$inferSelect;
