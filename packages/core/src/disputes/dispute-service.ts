@@ -19,6 +19,7 @@ import { type LinkInput, TicketService, type TicketView } from '../tickets/ticke
 import { type AppealPresets, computeAppealDeadline, loadAppealPresets, resolveAppealPolicy } from './appeal-deadline';
 import { type DisputeReasonCategory, isDisputeReasonCategory } from './dispute-reason';
 import { assertDisputeMove, type DisputeOutcome, type DisputeStage } from './dispute-stage';
+import { ticketStatusPath } from './dispute-ticket-status';
 import { type AgentClaimView, type ClaimExplanation, explainClaim, toAgentView } from './explain-claim';
 
 /** Roles that see the whole dispute (amounts, contract adjustments, payer details); others get the agent view. */
@@ -599,6 +600,8 @@ export class DisputeService {
     return this.command(actor, async (tx, now) => {
       const { row, tkt } = await this.loadForUpdate(tx, actor, ticketId, expectedVersion);
       assertDisputeMove({ from: row.stage, to: input.to, ...(input.outcome ? { outcome: input.outcome } : {}) });
+      // Decided before any write: a closed ticket refuses the move (409) and nothing is left half-done.
+      const statusPath = ticketStatusPath(tkt.status, input.to);
       if (input.recoveredAmount !== undefined && input.to !== 'decided') {
         throw new ValidationError('A recovered amount is only given when the dispute is decided', [
           { field: 'recoveredAmount', message: 'remove it or move to decided' },
@@ -621,6 +624,11 @@ export class DisputeService {
         body: input.note ?? null,
         data: { from: row.stage, to: input.to, ...(input.outcome ? { outcome: input.outcome } : {}) },
       });
+      // The ticket follows through TicketService (timeline event + audit per step) in this transaction.
+      const tickets = this.ticketsIn(tx, now);
+      for (const status of statusPath) {
+        await tickets.transition(actor, ticketId, status, { reason: `Dispute stage: ${input.to}` });
+      }
       await recordAudit(
         tx,
         actor,
