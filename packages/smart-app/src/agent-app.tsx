@@ -3,6 +3,9 @@
 import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
+import { BillingNav, BillingQueue } from './billing/billing-queue';
+import { DisputePanel } from './billing/dispute-panel';
+import { canUseBillingQueue } from './billing/queue-query';
 import { age, date, label, money } from './format';
 import { canRead } from './scopes';
 import type { Session } from './session';
@@ -101,10 +104,18 @@ export function AgentApp(props: { initial: Session; renew: () => Promise<Session
     );
   }
   const ticketId = /^#\/tickets\/([0-9a-f-]{36})$/.exec(route)?.[1];
-  return ticketId ? (
-    <TicketPage api={api} id={ticketId} onError={fail} />
-  ) : (
-    <PatientView api={api} session={session} onError={fail} />
+  const billing = /^#\/billing(\?|$)/.test(route) && canUseBillingQueue(session.user.roles);
+  return (
+    <>
+      <BillingNav roles={session.user.roles} />
+      {ticketId ? (
+        <TicketPage api={api} id={ticketId} onError={fail} />
+      ) : billing ? (
+        <BillingQueue api={api} onError={fail} />
+      ) : (
+        <PatientView api={api} session={session} onError={fail} />
+      )}
+    </>
   );
 }
 
@@ -530,6 +541,9 @@ function TicketPage(props: { api: Api; id: string; onError: (e: unknown) => void
       </p>
       <LinkList links={ticket.links} />
       {error ? <p role="alert">{error}</p> : null}
+      {ticket.category === 'claim-dispute' ? (
+        <DisputePanel api={api} ticketId={id} onChanged={load} onError={props.onError} />
+      ) : null}
       <section aria-labelledby="tl-h">
         <h2 id="tl-h">Timeline</h2>
         <ol class="timeline">
