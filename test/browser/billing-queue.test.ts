@@ -2,17 +2,18 @@
 // that survive a reload with no PHI in the URL (HIPAA-10/11), sort, bulk assign, CSV export without the
 // token in a URL, the adjudication table with CARC/group codes and their text (CS-01, CS-02, VIEW-02),
 // stage moves that move the ticket status, payer contact log, outcome, minimum necessary for an agent
-// (HIPAA-07), axe-core and a 400 px viewport.
+// (HIPAA-07), "dispute this claim" from the agent view opening a real dispute, axe-core and a 400 px viewport.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Actor, DisputeService, type FullDisputeView, schema } from '@fhirdesk/core';
 import { and, eq, notInArray } from 'drizzle-orm';
-import type { Patient } from 'fhir/r4';
+import type { Claim, Patient } from 'fhir/r4';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
 import { countdown } from '../../packages/smart-app/src/billing/queue-query';
+import { cacheResources } from '../agent-view/cache-fixtures';
 import { cache, claimContext, deniedEob, hl7 } from '../disputes/support';
 import { createTestUser, TEST_SECRET, type TestUser } from '../support/app';
 import { ARTIFACTS, type Harness, seedPatientCache, startHarness } from './harness';
@@ -341,4 +342,59 @@ describe('agent session (minimum necessary, HIPAA-07)', () => {
       await context.close();
     }
   }, 60_000);
+
+  it('disputes a denied claim from the claims table: the ticket opens with its dispute record, and billing queues it', async () => {
+    // A denied claim of the launched patient, cached as a sync would (CO-50 on the whole charge, nothing paid).
+    const claim = hl7<Claim>('Claim-100150.json');
+    claim.id = 'AGT-CLM-1';
+    claim.patient = { reference: `Patient/${patientId}` };
+    const eob = deniedEob('50');
+    eob.id = 'AGT-EOB-1';
+    eob.claim = { reference: 'Claim/AGT-CLM-1' };
+    eob.patient = { reference: `Patient/${patientId}` };
+    await cacheResources(
+      h.database,
+      h.tenantId,
+      sourceId,
+      [
+        { resource: claim, patientId },
+        { resource: eob, patientId },
+      ],
+      new Date(),
+    );
+    const context = await h.newContext();
+    try {
+      const page = await standalone(context);
+      const row = 'tr[data-claim="Claim/AGT-CLM-1"]';
+      await page.waitForSelector(`${row} .denied-mark`);
+      await page.click(`${row} button:has-text("Dispute")`);
+      await page.waitForSelector('#nt-reason');
+      // Prefilled from the row: a denial; an agent's row has no billed/paid (HIPAA-07), so the amount is left
+      // for the server to derive from the cached EOB, and the agent could type one instead.
+      expect(await page.inputValue('#nt-reason')).toBe('denied');
+      expect(await page.inputValue('#nt-amount')).toBe('');
+      await page.click('button:has-text("Open dispute")');
+      await page.waitForURL(/#\/tickets\/[0-9a-f-]{36}$/, { timeout: 20_000 });
+      const ticketId = /#\/tickets\/([0-9a-f-]{36})$/.exec(page.url())![1]!;
+      const panel = await page.waitForSelector('.dispute-panel[data-view=agent]', { timeout: 20_000 });
+      const text = (await panel.textContent()) ?? '';
+      expect(text).not.toContain('no dispute record');
+      expect(text).toContain('Intake');
+      expect(await page.textContent('.ticket-title')).toContain('Claim dispute');
+
+      const queued = (await service.list(actor, {})).items as FullDisputeView[];
+      const mine = queued.find((d) => d.ticketId === ticketId);
+      expect(mine).toMatchObject({
+        claim: 'Claim/AGT-CLM-1',
+        adjudication: 'ExplanationOfBenefit/AGT-EOB-1',
+        patient: `Patient/${patientId}`,
+        reasonCategory: 'denied',
+        stage: 'intake',
+        disputedAmount: { value: '135.57', currency: 'USD' },
+      });
+      await axe(page, 'dispute opened by an agent');
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
 });

@@ -4,8 +4,9 @@ import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
 import { BillingNav, BillingQueue } from './billing/billing-queue';
+import { amountFor, type DisputableRow, type DisputeDraft, draftFor } from './billing/dispute-draft';
 import { DisputePanel } from './billing/dispute-panel';
-import { canUseBillingQueue } from './billing/queue-query';
+import { canUseBillingQueue, REASONS } from './billing/queue-query';
 import { age, date, label, money } from './format';
 import { canRead } from './scopes';
 import type { Session } from './session';
@@ -52,6 +53,8 @@ interface Draft {
   category: 'claim-dispute' | 'insurance';
   subject: string;
   links: { reference: string; role: string }[];
+  /** "Dispute this claim": the ticket is opened with its dispute record (POST /api/v1/disputes). */
+  dispute?: { row: DisputableRow; initial: DisputeDraft };
 }
 
 export function AgentApp(props: { initial: Session; renew: () => Promise<Session | null>; onEnd: () => void }) {
@@ -191,6 +194,7 @@ function PatientView(props: { api: Api; session: Session; onError: (e: unknown) 
                 category: 'claim-dispute',
                 subject: `Claim dispute: ${row.type ?? 'claim'} ${date(row.created)}`,
                 links: [{ reference: row.key, role: 'disputed-claim' }],
+                dispute: { row, initial: draftFor(row) },
               })
             }
           />
@@ -269,7 +273,7 @@ function Coverages(props: { items: CoverageCard[]; onNew: (c: CoverageCard) => v
 type SortKey = 'date' | 'amount';
 
 /** Billing users get full adjudication; agents get what the patient owes, never allowed/paid (HIPAA-07). */
-type ViewRow = Pick<ClaimRow, 'key' | 'type' | 'created' | 'decision' | 'provider' | 'insurer'> &
+type ViewRow = Pick<ClaimRow, 'key' | 'claim' | 'type' | 'created' | 'decision' | 'provider' | 'insurer'> &
   Partial<Pick<ClaimRow, 'billed' | 'paid' | 'allowed'>> & {
     patientResponsibility: ClaimRow['patientResponsibility'];
     reasons: { code: string | null; text?: string | null; plain?: string | null; display?: string | null }[];
@@ -393,9 +397,30 @@ function NewTicket(props: {
   const [channel, setChannel] = useState('phone');
   const [description, setDescription] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const dispute = props.draft.dispute;
+  const [reason, setReason] = useState(dispute?.initial.reasonCategory ?? 'denied');
+  const [amount, setAmount] = useState(dispute?.initial.disputedAmount ?? '');
+  const [amountEdited, setAmountEdited] = useState(false);
+  const currency = dispute?.initial.currency ?? 'USD';
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
+      if (dispute) {
+        // One request, one transaction server-side: ticket, dispute record and links (no record-less ticket).
+        const created = await props.api.post<{ ticketId: string }>('/api/v1/disputes', {
+          ...(dispute.initial.claim ? { claim: dispute.initial.claim } : {}),
+          ...(dispute.initial.adjudication ? { adjudication: dispute.initial.adjudication } : {}),
+          reasonCategory: reason,
+          ...(amount.trim() ? { disputedAmount: amount.trim(), currency } : {}),
+          patient: props.patient,
+          subject,
+          ...(description ? { description } : {}),
+          channel,
+        });
+        props.onDone(true);
+        location.hash = `#/tickets/${created.body.ticketId}`;
+        return;
+      }
       await props.api.post('/api/v1/tickets', {
         subject,
         description,
@@ -425,10 +450,45 @@ function NewTicket(props: {
             </option>
           ))}
         </select>
+        {dispute ? (
+          <>
+            <label for="nt-reason">Reason</label>
+            <select
+              id="nt-reason"
+              value={reason}
+              onChange={(e) => {
+                const next = e.currentTarget.value as DisputeDraft['reasonCategory'];
+                setReason(next);
+                if (!amountEdited) setAmount(amountFor(dispute.row, next).value);
+              }}
+            >
+              {REASONS.map((r) => (
+                <option value={r} key={r}>
+                  {label(r)}
+                </option>
+              ))}
+            </select>
+            <label for="nt-amount">Disputed amount ({currency})</label>
+            <input
+              id="nt-amount"
+              inputMode="decimal"
+              pattern="\d{1,13}(\.\d{1,4})?"
+              value={amount}
+              aria-describedby="nt-amount-hint"
+              onInput={(e) => {
+                setAmount(e.currentTarget.value);
+                setAmountEdited(true);
+              }}
+            />
+            <p id="nt-amount-hint" class="hint">
+              Leave empty to take the amount the payer withheld from the EOB.
+            </p>
+          </>
+        ) : null}
         <label for="nt-desc">Description</label>
         <textarea id="nt-desc" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         {error ? <p role="alert">{error}</p> : null}
-        <button type="submit">Create ticket</button>
+        <button type="submit">{dispute ? 'Open dispute' : 'Create ticket'}</button>
         <button type="button" onClick={() => props.onDone(false)}>
           Cancel
         </button>
