@@ -153,6 +153,8 @@ describe('dispute this claim (agent)', () => {
       { body: { ...fromAgentView, disputedAmount: '1.999', currency: 'USD' }, status: 400, field: 'disputedAmount' },
       // Another patient's claim in this tenant: 422, not a dispute filed on the wrong chart.
       { body: { ...fromAgentView, claim: 'Claim/OTHER-7', adjudication: undefined }, status: 422 },
+      // The EOB of one claim filed against another.
+      { body: { ...fromAgentView, claim: 'Claim/OTHER-7', patient: 'Patient/other-9' }, status: 422 },
       // A claim that is not in this tenant's cache (another tenant's, or made up): 404.
       { body: { ...fromAgentView, claim: 'Claim/NOT-HERE', adjudication: undefined }, status: 404 },
       // The payer side is billing's (minimum necessary).
