@@ -1,6 +1,6 @@
 // The billing work queue (`#/billing`, issue 5): deadline countdowns, amounts, payer, stage, reason and
 // assignee; filters kept in the URL hash (codes and ids only); bulk assignment; CSV export.
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError } from '../api';
 import { date, label, money } from '../format';
 import {
@@ -42,14 +42,18 @@ export function BillingQueue(props: { api: Api; onError: (e: unknown) => void })
     setError(e instanceof ApiError ? e.message : fallback);
   };
 
+  // Filters changed quickly send several requests; only the newest answer may render (no stale order).
+  const latest = useRef(0);
   const load = useCallback(
     async (cursor?: string) => {
+      const request = ++latest.current;
       try {
         setError(null);
         const q = apiQuery(filters, new Date());
         q.set('limit', '100');
         if (cursor) q.set('cursor', cursor);
         const page = await api.get<DisputePage>(`/api/v1/disputes?${q}`);
+        if (request !== latest.current) return;
         const items = page.items.filter((i): i is FullDisputeView => i.view === 'full');
         setRows((prev) => (cursor && prev ? [...prev, ...items] : items));
         setNext(page.nextCursor);
