@@ -49,7 +49,11 @@ beforeAll(async () => {
       break;
     }
   }
-  const [row] = await h.database.db.select({ id: schema.source.id }).from(schema.source);
+  // This harness's own source: on PostgreSQL other test files' tenants share the database.
+  const [row] = await h.database.db
+    .select({ id: schema.source.id })
+    .from(schema.source)
+    .where(eq(schema.source.tenantId, h.tenantId));
   sourceId = row!.id;
   await seedPatientCache(h, h.tenantId, sourceId, [patientId]);
   // The HL7 claim context with a denied EOB (CO-50), as a sync would cache it.
