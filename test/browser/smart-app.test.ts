@@ -153,9 +153,10 @@ describe('EHR launch from the sandbox EHR page', () => {
     const claimKey = await row.getAttribute('data-claim');
     await (await row.$('button:has-text("Dispute")'))!.click();
     await app.fill('#nt-desc', 'Patient says this was covered.');
-    await app.click('button:has-text("Create ticket")');
+    // "Dispute this claim" opens the ticket with its dispute record and goes to the ticket page (issue 5).
+    await app.click('button:has-text("Open dispute")');
     const link = await app
-      .waitForSelector(`.ticket-row .link[data-reference="${claimKey}"]`, { timeout: 15_000 })
+      .waitForSelector(`.ticket-title ~ .links .link[data-reference="${claimKey}"]`, { timeout: 15_000 })
       .catch(async (error: unknown) => {
         await page.screenshot({ path: join(ARTIFACTS, 'failed-new-ticket.png'), fullPage: true });
         throw new Error(
@@ -166,10 +167,9 @@ describe('EHR launch from the sandbox EHR page', () => {
         );
       });
     expect(await link.textContent()).toContain(claimKey);
-
-    await app.click('.ticket-row a');
-    await app.waitForSelector('.ticket-title');
     expect(await app.textContent('.ticket-title')).toContain('Claim dispute');
+    await app.waitForSelector('.dispute-panel[data-view]', { timeout: 15_000 });
+    expect(await app.textContent('.dispute-panel')).not.toContain('no dispute record');
     await app.selectOption('#r-channel', 'email');
     await app.fill('#r-body', 'We are looking into the claim.');
     await app.click('button:has-text("Send reply")');

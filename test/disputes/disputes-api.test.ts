@@ -349,13 +349,20 @@ describe('minimum necessary by role (HIPAA-07)', () => {
     expect(billingBody.summary).toBeDefined();
   });
 
-  it('keeps agents out of the queue, the export and every write', async () => {
+  it('keeps agents out of the queue, the export, payer details and every write after opening', async () => {
     const d = await desk();
     const { ticketId } = await openDispute(d.billing, { claim: 'Claim/100150', reasonCategory: 'denied' });
     expect((await call(d.agent, 'GET', '/api/v1/disputes')).status).toBe(403);
     expect((await call(d.agent, 'GET', '/api/v1/disputes/export.csv')).status).toBe(403);
+    // Agents may open a dispute (test/disputes/dispute-this-claim.test.ts), but never set the payer side.
     expect(
-      (await call(d.agent, 'POST', '/api/v1/disputes', { claim: 'Claim/100150', reasonCategory: 'underpaid' })).status,
+      (
+        await call(d.agent, 'POST', '/api/v1/disputes', {
+          claim: 'Claim/100150',
+          reasonCategory: 'underpaid',
+          payerName: 'Acme Health',
+        })
+      ).status,
     ).toBe(403);
     expect((await call(d.agent, 'POST', `/api/v1/disputes/${ticketId}/stage`, { to: 'investigating' })).status).toBe(
       403,

@@ -3,6 +3,10 @@
 import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
+import { BillingQueue } from './billing/billing-queue';
+import { amountFor, type DisputableRow, type DisputeDraft, draftFor } from './billing/dispute-draft';
+import { DisputePanel } from './billing/dispute-panel';
+import { canUseBillingQueue, REASONS } from './billing/queue-query';
 import { EscalationPrompt } from './escalation-prompt';
 import { age, date, label, money } from './format';
 import { canRead } from './scopes';
@@ -53,6 +57,8 @@ interface Draft {
   category: 'claim-dispute' | 'insurance';
   subject: string;
   links: { reference: string; role: string }[];
+  /** "Dispute this claim": the ticket is opened with its dispute record (POST /api/v1/disputes). */
+  dispute?: { row: DisputableRow; initial: DisputeDraft };
 }
 
 export function AgentApp(props: { initial: Session; renew: () => Promise<Session | null>; onEnd: () => void }) {
@@ -106,17 +112,24 @@ export function AgentApp(props: { initial: Session; renew: () => Promise<Session
   }
   const ticketId = /^#\/tickets\/([0-9a-f-]{36})$/.exec(route)?.[1];
   const supervises = session.user.roles.some((r) => r === 'supervisor' || r === 'admin');
+  const bills = canUseBillingQueue(session.user.roles);
+  const billing = /^#\/billing(\?|$)/.test(route) && bills;
   return (
     <>
-      {supervises ? (
+      {supervises || bills ? (
+        // One landmark for the sections this user's roles open; agents get none.
         <nav class="app-nav" aria-label="Sections">
-          <a href="#/">Patient</a> <a href="#/dashboard">Dashboard</a>
+          <a href="#/">Patient</a>
+          {bills ? <a href="#/billing">Billing queue</a> : null}
+          {supervises ? <a href="#/dashboard">Dashboard</a> : null}
         </nav>
       ) : null}
       {supervises && route.startsWith('#/dashboard') ? (
         <SupervisorDashboard api={api} route={route} onError={fail} />
       ) : ticketId ? (
         <TicketPage api={api} id={ticketId} onError={fail} />
+      ) : billing ? (
+        <BillingQueue api={api} onError={fail} />
       ) : (
         <PatientView api={api} session={session} onError={fail} />
       )}
@@ -196,6 +209,7 @@ function PatientView(props: { api: Api; session: Session; onError: (e: unknown) 
                 category: 'claim-dispute',
                 subject: `Claim dispute: ${row.type ?? 'claim'} ${date(row.created)}`,
                 links: [{ reference: row.key, role: 'disputed-claim' }],
+                dispute: { row, initial: draftFor(row) },
               })
             }
           />
@@ -274,7 +288,7 @@ function Coverages(props: { items: CoverageCard[]; onNew: (c: CoverageCard) => v
 type SortKey = 'date' | 'amount';
 
 /** Billing users get full adjudication; agents get what the patient owes, never allowed/paid (HIPAA-07). */
-type ViewRow = Pick<ClaimRow, 'key' | 'type' | 'created' | 'decision' | 'provider' | 'insurer'> &
+type ViewRow = Pick<ClaimRow, 'key' | 'claim' | 'type' | 'created' | 'decision' | 'provider' | 'insurer'> &
   Partial<Pick<ClaimRow, 'billed' | 'paid' | 'allowed'>> & {
     patientResponsibility: ClaimRow['patientResponsibility'];
     reasons: { code: string | null; text?: string | null; plain?: string | null; display?: string | null }[];
@@ -398,9 +412,30 @@ function NewTicket(props: {
   const [channel, setChannel] = useState('phone');
   const [description, setDescription] = useState('');
   const [error, setError] = useState<string | null>(null);
+  const dispute = props.draft.dispute;
+  const [reason, setReason] = useState(dispute?.initial.reasonCategory ?? 'denied');
+  const [amount, setAmount] = useState(dispute?.initial.disputedAmount ?? '');
+  const [amountEdited, setAmountEdited] = useState(false);
+  const currency = dispute?.initial.currency ?? 'USD';
   const submit = async (e: Event) => {
     e.preventDefault();
     try {
+      if (dispute) {
+        // One request, one transaction server-side: ticket, dispute record and links (no record-less ticket).
+        const created = await props.api.post<{ ticketId: string }>('/api/v1/disputes', {
+          ...(dispute.initial.claim ? { claim: dispute.initial.claim } : {}),
+          ...(dispute.initial.adjudication ? { adjudication: dispute.initial.adjudication } : {}),
+          reasonCategory: reason,
+          ...(amount.trim() ? { disputedAmount: amount.trim(), currency } : {}),
+          patient: props.patient,
+          subject,
+          ...(description ? { description } : {}),
+          channel,
+        });
+        props.onDone(true);
+        location.hash = `#/tickets/${created.body.ticketId}`;
+        return;
+      }
       await props.api.post('/api/v1/tickets', {
         subject,
         description,
@@ -430,10 +465,45 @@ function NewTicket(props: {
             </option>
           ))}
         </select>
+        {dispute ? (
+          <>
+            <label for="nt-reason">Reason</label>
+            <select
+              id="nt-reason"
+              value={reason}
+              onChange={(e) => {
+                const next = e.currentTarget.value as DisputeDraft['reasonCategory'];
+                setReason(next);
+                if (!amountEdited) setAmount(amountFor(dispute.row, next).value);
+              }}
+            >
+              {REASONS.map((r) => (
+                <option value={r} key={r}>
+                  {label(r)}
+                </option>
+              ))}
+            </select>
+            <label for="nt-amount">Disputed amount ({currency})</label>
+            <input
+              id="nt-amount"
+              inputMode="decimal"
+              pattern="\d{1,13}(\.\d{1,4})?"
+              value={amount}
+              aria-describedby="nt-amount-hint"
+              onInput={(e) => {
+                setAmount(e.currentTarget.value);
+                setAmountEdited(true);
+              }}
+            />
+            <p id="nt-amount-hint" class="hint">
+              Leave empty to take the amount the payer withheld from the EOB.
+            </p>
+          </>
+        ) : null}
         <label for="nt-desc">Description</label>
         <textarea id="nt-desc" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
         {error ? <p role="alert">{error}</p> : null}
-        <button type="submit">Create ticket</button>
+        <button type="submit">{dispute ? 'Open dispute' : 'Create ticket'}</button>
         <button type="button" onClick={() => props.onDone(false)}>
           Cancel
         </button>
@@ -547,6 +617,9 @@ function TicketPage(props: { api: Api; id: string; onError: (e: unknown) => void
       <EscalationPrompt api={api} ticketId={id} events={events} onChanged={load} />
       <LinkList links={ticket.links} />
       {error ? <p role="alert">{error}</p> : null}
+      {ticket.category === 'claim-dispute' ? (
+        <DisputePanel api={api} ticketId={id} onChanged={load} onError={props.onError} />
+      ) : null}
       <section aria-labelledby="tl-h">
         <h2 id="tl-h">Timeline</h2>
         <ol class="timeline">

@@ -64,6 +64,9 @@ async function start(root: HTMLElement): Promise<void> {
       return null;
     }
   };
+  // The static "Loading…" placeholder is not Preact's: clear it, or a first screen that does not start with
+  // a <p> (billing queue after a reload) leaves it on the page.
+  root.replaceChildren();
   render(<AgentApp initial={session} renew={renew} onEnd={() => saveSession(null)} />, root);
 }
 

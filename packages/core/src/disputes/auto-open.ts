@@ -13,7 +13,7 @@ import { tenant } from '../db/schema/tenants';
 import { ticket } from '../db/schema/tickets';
 import { moneyToMicro, toMicro, toMoney } from '../fhir/adjudication/money';
 import { type ClaimFinancialSummary, summarizeAdjudication } from '../fhir/adjudication/summary';
-import { classifyDenial, type DisputeReasonCategory } from './dispute-reason';
+import { classifiedAmountMinor, classifyDenial, type DisputeReasonCategory } from './dispute-reason';
 import {
   appendEvent,
   DisputeService,
@@ -103,23 +103,11 @@ interface Candidate {
 function candidates(summary: ClaimFinancialSummary, rules: DisputeRules): Candidate[] {
   const out: Candidate[] = [];
   const cls = classifyDenial(summary);
-  const { billed, allowed, paid, patientResponsibility } = summary.amounts;
+  const { patientResponsibility } = summary.amounts;
   if (cls) {
-    let micro: bigint;
-    if (cls.category === 'underpaid' && allowed && paid) {
-      micro =
-        moneyToMicro(allowed) - (patientResponsibility ? moneyToMicro(patientResponsibility) : 0n) - moneyToMicro(paid);
-    } else if (cls.wholeClaim && billed) {
-      micro = moneyToMicro(billed) - (paid ? moneyToMicro(paid) : 0n);
-    } else {
-      // Partial denial: the non-patient adjustments that carry a dispute reason.
-      micro = summary.adjustments
-        .filter((a) => a.group?.code !== 'PR' && a.carc && cls.carcs.includes(a.carc.code) && a.amount)
-        .reduce((acc, a) => acc + moneyToMicro(a.amount!), 0n);
-    }
     out.push({
       reason: cls.category,
-      amountMinor: toMoney(micro < 0n ? 0n : micro, summary.currency).minor,
+      amountMinor: classifiedAmountMinor(summary, cls),
       carcs: cls.carcs,
       rarcs: cls.rarcs,
       signals: cls.signals,

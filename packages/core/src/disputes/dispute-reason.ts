@@ -1,7 +1,7 @@
 // Why a claim is disputed, and the rule that derives it from an adjudication summary so auto-open rules
 // can open one ticket per claim and reason (issue 5). CARC → category comes from data/carc.json.
 import { type CodeTables, defaultCodeTables } from '../fhir/adjudication/code-tables';
-import { toMicro } from '../fhir/adjudication/money';
+import { moneyToMicro, toMicro, toMoney } from '../fhir/adjudication/money';
 import type { Adjustment, ClaimFinancialSummary, DenialSignal } from '../fhir/adjudication/summary';
 
 export const DISPUTE_REASON_CATEGORIES = [
@@ -92,4 +92,25 @@ export function classifyDenial(
     }
   }
   return undefined;
+}
+
+/**
+ * The disputed amount of a classified denial, in minor units: what the payer should have paid and did not
+ * (underpaid: allowed − patient share − paid; whole-claim denial: billed − paid; partial: the non-patient
+ * adjustments carrying the reason). Manual disputes opened without an amount get the same figure.
+ */
+export function classifiedAmountMinor(summary: ClaimFinancialSummary, cls: DenialClassification): number {
+  const { billed, allowed, paid, patientResponsibility } = summary.amounts;
+  let micro: bigint;
+  if (cls.category === 'underpaid' && allowed && paid) {
+    micro =
+      moneyToMicro(allowed) - (patientResponsibility ? moneyToMicro(patientResponsibility) : 0n) - moneyToMicro(paid);
+  } else if (cls.wholeClaim && billed) {
+    micro = moneyToMicro(billed) - (paid ? moneyToMicro(paid) : 0n);
+  } else {
+    micro = summary.adjustments
+      .filter((a) => a.group?.code !== 'PR' && a.carc && cls.carcs.includes(a.carc.code) && a.amount)
+      .reduce((acc, a) => acc + moneyToMicro(a.amount!), 0n);
+  }
+  return toMoney(micro < 0n ? 0n : micro, summary.currency).minor;
 }

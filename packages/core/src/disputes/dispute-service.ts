@@ -5,11 +5,18 @@ import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
 import type { Database, Executor, Tx } from '../db/database';
 import { type Dispute, type DisputeOrigin, type DisputeReasonCodes, dispute } from '../db/schema/disputes';
-import type { Role, TicketEventType, TicketPriority } from '../db/schema/enums';
+import type { Role, TicketChannel, TicketEventType, TicketPriority } from '../db/schema/enums';
 import { fhirResource } from '../db/schema/sources';
 import { tenant } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, ticket } from '../db/schema/tickets';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  PreconditionFailedError,
+  UnprocessableError,
+  ValidationError,
+} from '../errors';
 import { type Money, minorDigits, toMicro, toMoney } from '../fhir/adjudication/money';
 import { type ClaimFinancialSummary, summarizeAdjudication } from '../fhir/adjudication/summary';
 import { formatReference, parseReference } from '../fhir/reference';
@@ -17,8 +24,14 @@ import { appendTicketEvent } from '../tickets/ticket-event';
 import { formatTicketNumber } from '../tickets/ticket-number';
 import { type LinkInput, TicketService, type TicketView } from '../tickets/ticket-service';
 import { type AppealPresets, computeAppealDeadline, loadAppealPresets, resolveAppealPolicy } from './appeal-deadline';
-import { type DisputeReasonCategory, isDisputeReasonCategory } from './dispute-reason';
+import {
+  classifiedAmountMinor,
+  classifyDenial,
+  type DisputeReasonCategory,
+  isDisputeReasonCategory,
+} from './dispute-reason';
 import { assertDisputeMove, type DisputeOutcome, type DisputeStage } from './dispute-stage';
+import { ticketStatusPath } from './dispute-ticket-status';
 import { type AgentClaimView, type ClaimExplanation, explainClaim, toAgentView } from './explain-claim';
 
 /** Roles that see the whole dispute (amounts, contract adjustments, payer details); others get the agent view. */
@@ -53,7 +66,12 @@ export interface CreateDisputeInput {
   queue?: string | undefined;
   priority?: TicketPriority | undefined;
   assigneeId?: string | null | undefined;
+  /** How the patient raised it (an agent on the phone); defaults to `portal`. */
+  channel?: TicketChannel | undefined;
 }
+
+/** Payer details only billing roles set (minimum necessary: an agent opens, billing works the payer side). */
+const BILLING_ONLY_FIELDS = ['payerId', 'payerName', 'adjudicationDate', 'assigneeId', 'queue'] as const;
 
 export interface UpdateDisputeInput {
   reasonCategory?: DisputeReasonCategory | undefined;
@@ -425,7 +443,7 @@ export class DisputeService {
       subject: input.subject ?? `Claim dispute (${input.reasonCategory}): ${reference}`,
       description: input.description,
       category: 'claim-dispute',
-      channel: 'portal',
+      channel: input.channel ?? 'portal',
       priority: input.priority,
       queue: input.queue ?? 'billing',
       assigneeId: input.assigneeId,
@@ -477,8 +495,21 @@ export class DisputeService {
         { field: 'reasonCategory', message: 'see the API schema' },
       ]);
     }
+    const billing = seesFullDispute(actor.roles);
+    if (!billing) {
+      const given = BILLING_ONLY_FIELDS.filter((f) => input[f] !== undefined);
+      if (given.length > 0) {
+        throw new ForbiddenError(`Only billing sets ${given.join(', ')}`, { fields: given });
+      }
+      if (!input.claim && !input.adjudication) {
+        throw new ValidationError('An agent disputes a claim from the patient view', [
+          { field: 'claim', message: 'required: the disputed Claim (or its adjudication when there is no Claim)' },
+        ]);
+      }
+    }
     return this.command(actor, async (tx, now) => {
-      const result = await this.openIn(tx, actor, input, now, { origin: 'manual' });
+      const filled = await this.checkSubject(tx, actor, input, billing);
+      const result = await this.openIn(tx, actor, filled, now, { origin: 'manual' });
       if (!result.created) {
         throw new ConflictError(
           'A dispute for this claim and reason already exists',
@@ -488,6 +519,84 @@ export class DisputeService {
       }
       return this.viewOf(tx, actor, result.ticketId, now, false);
     });
+  }
+
+  /**
+   * A manual dispute names records of this tenant and one patient: a claim or adjudication that is not in the
+   * tenant's cache is 404 for an agent (they dispute what the patient view showed; billing may dispute a claim
+   * not yet synced, FIN-11); a claim, adjudication and patient that disagree are 422. Without an amount, the
+   * amount the payer withheld is derived from the cached adjudication, as auto-open does.
+   */
+  private async checkSubject(
+    tx: Tx,
+    actor: Actor,
+    input: CreateDisputeInput,
+    billing: boolean,
+  ): Promise<CreateDisputeInput> {
+    const sourceId = input.sourceId ?? null;
+    const claimRef = input.claim
+      ? formatReference(parseReference(input.claim, { allowedTypes: ['Claim'] as const, field: 'claim' }))
+      : null;
+    const adjudicationRef = input.adjudication
+      ? formatReference(parseReference(input.adjudication, { allowedTypes: ADJUDICATION_TYPES, field: 'adjudication' }))
+      : null;
+    const claim = claimRef
+      ? await loadCached<Claim>(tx, actor.tenantId, 'Claim', claimRef.split('/')[1]!, sourceId)
+      : undefined;
+    const [adjType, adjId] = (adjudicationRef ?? '/').split('/') as [string, string];
+    const adjudication = adjudicationRef
+      ? await loadCached<Adjudication>(tx, actor.tenantId, adjType, adjId, sourceId)
+      : undefined;
+    if (!billing && claimRef && !claim) throw new NotFoundError('No such claim for this patient', { field: 'claim' });
+    if (!billing && adjudicationRef && !adjudication) {
+      throw new NotFoundError('No such adjudication for this patient', { field: 'adjudication' });
+    }
+    // The patient the agent is working for must be the disputed claim's (else its adjudication's) patient.
+    // Claim and EOB are not compared with each other: their literal patient references may legitimately differ.
+    const subjectPatient = claim
+      ? relativeRef(claim.resource.patient, ['Patient'])
+      : relativeRef(adjudication?.resource.patient, ['Patient']);
+    if (input.patient && subjectPatient) {
+      const given = formatReference(
+        parseReference(input.patient, { allowedTypes: ['Patient'] as const, field: 'patient' }),
+      );
+      if (given !== subjectPatient) {
+        throw new UnprocessableError(
+          `The ${claim ? 'claim' : 'adjudication'} is not this patient's`,
+          { fields: [claim ? 'claim' : 'adjudication', 'patient'] },
+          'dispute-subject-mismatch',
+        );
+      }
+    }
+    if (adjudication && claimRef) {
+      const r = adjudication.resource;
+      const adjClaim =
+        r.resourceType === 'ClaimResponse' ? relativeRef(r.request, ['Claim']) : relativeRef(r.claim, ['Claim']);
+      if (adjClaim && adjClaim !== claimRef) {
+        throw new UnprocessableError(
+          'The adjudication is for another claim',
+          { fields: ['adjudication'] },
+          'dispute-subject-mismatch',
+        );
+      }
+    }
+    if (input.disputedAmount !== undefined || !adjudication) return input;
+    const summary = await summarizeCached(tx, actor.tenantId, adjudicationRef!, adjudication.sourceId);
+    if (!summary) return input;
+    let minor: number | null = null;
+    if (input.reasonCategory === 'patient-responsibility-question') {
+      minor = summary.amounts.patientResponsibility?.minor ?? null;
+    } else {
+      const cls = classifyDenial(summary);
+      if (cls && cls.category === input.reasonCategory) minor = classifiedAmountMinor(summary, cls);
+    }
+    if (minor === null) return input;
+    return {
+      ...input,
+      disputedAmount: minorToMoney(minor, summary.currency)!.value,
+      currency: summary.currency,
+      payerClaimNumber: input.payerClaimNumber ?? summary.payerClaimNumber ?? undefined,
+    };
   }
 
   async get(actor: Actor, ticketId: string): Promise<DisputeView> {
@@ -599,6 +708,8 @@ export class DisputeService {
     return this.command(actor, async (tx, now) => {
       const { row, tkt } = await this.loadForUpdate(tx, actor, ticketId, expectedVersion);
       assertDisputeMove({ from: row.stage, to: input.to, ...(input.outcome ? { outcome: input.outcome } : {}) });
+      // Decided before any write: a closed ticket refuses the move (409) and nothing is left half-done.
+      const statusPath = ticketStatusPath(tkt.status, input.to);
       if (input.recoveredAmount !== undefined && input.to !== 'decided') {
         throw new ValidationError('A recovered amount is only given when the dispute is decided', [
           { field: 'recoveredAmount', message: 'remove it or move to decided' },
@@ -621,6 +732,11 @@ export class DisputeService {
         body: input.note ?? null,
         data: { from: row.stage, to: input.to, ...(input.outcome ? { outcome: input.outcome } : {}) },
       });
+      // The ticket follows through TicketService (timeline event + audit per step) in this transaction.
+      const tickets = this.ticketsIn(tx, now);
+      for (const status of statusPath) {
+        await tickets.transition(actor, ticketId, status, { reason: `Dispute stage: ${input.to}` });
+      }
       await recordAudit(
         tx,
         actor,

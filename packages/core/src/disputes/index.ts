@@ -4,5 +4,6 @@ export * from './auto-open';
 export * from './dispute-reason';
 export * from './dispute-service';
 export * from './dispute-stage';
+export * from './dispute-ticket-status';
 export * from './explain-claim';
 export * from './import-remittance';

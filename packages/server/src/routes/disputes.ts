@@ -8,6 +8,7 @@ import {
   DISPUTE_STAGES,
   DisputeService,
   PAYER_CONTACT_CHANNELS,
+  ticketChannels,
   ticketPriorities,
 } from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -58,6 +59,7 @@ const CreateDisputeSchema = z
       .optional(),
     priority: z.enum(ticketPriorities).optional(),
     assigneeId: uuid.nullable().optional(),
+    channel: z.enum(ticketChannels).optional(),
   })
   .strict()
   .refine((v) => v.claim || v.adjudication || v.payerClaimNumber, {
@@ -174,11 +176,14 @@ export function disputeRoutes(routeDeps: DisputeRouteDeps) {
       method: 'post',
       path: '/',
       tags: ['Disputes'],
-      summary: 'Open a claim dispute (ticket, dispute record and links in one transaction)',
+      summary:
+        'Open a claim dispute (ticket, dispute record and links in one transaction). Agents may open one for a ' +
+        'cached claim ("dispute this claim"); payer details, queue and assignee are billing-only (403).',
       security,
-      middleware: [billing] as const,
+      // Agents open disputes from the patient view; everything after intake stays billing work (HIPAA-07).
+      middleware: [staff] as const,
       request: body(CreateDisputeSchema),
-      responses: { 201: json('Created'), ...problems(400, 401, 403, 409) },
+      responses: { 201: json('Created'), ...problems(400, 401, 403, 404, 409, 422) },
     }),
     async (c) => {
       const view = await deps.disputes.create(c.get('actor'), c.req.valid('json'));
