@@ -35,7 +35,12 @@ beforeAll(async () => {
   [patientId, otherPatientId] = withClaims as [string, string];
   patientName = displayName(patients.find((p) => p.id === patientId)!);
   const { schema } = await import('@fhirdesk/core');
-  const [row] = await h.database.db.select({ id: schema.source.id }).from(schema.source);
+  const { eq } = await import('drizzle-orm');
+  // Only this tenant's source: on a shared PostgreSQL database other files' sources exist too.
+  const [row] = await h.database.db
+    .select({ id: schema.source.id })
+    .from(schema.source)
+    .where(eq(schema.source.tenantId, h.tenantId));
   sourceId = row!.id;
   await seedPatientCache(h, h.tenantId, sourceId, [patientId, otherPatientId]);
 }, 90_000);

@@ -96,11 +96,17 @@ describe('dispute this claim (agent)', () => {
     const ticket = (await (await call(d.agent, 'GET', `/api/v1/tickets/${created.ticketId}`)).json()) as {
       category: string;
       channel: string;
-      links: { reference: string; role: string }[];
     };
     expect(ticket.category).toBe('claim-dispute');
     expect(ticket.channel).toBe('phone');
-    expect(ticket.links).toEqual(
+    // A phone ticket read through an API token is restricted until the caller is verified (issue #6), so the
+    // links are checked where they are stored.
+    const stored = await database.db
+      .select({ type: schema.ticketLink.resourceType, id: schema.ticketLink.resourceId, role: schema.ticketLink.role })
+      .from(schema.ticketLink)
+      .where(eq(schema.ticketLink.ticketId, created.ticketId));
+    const links = stored.map((l) => ({ reference: `${l.type}/${l.id}`, role: l.role }));
+    expect(links).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ reference: 'Claim/100150', role: 'disputed-claim' }),
         expect.objectContaining({ reference: 'ExplanationOfBenefit/EB3500', role: 'adjudication' }),
