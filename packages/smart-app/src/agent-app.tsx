@@ -1,11 +1,12 @@
 // The agent view: patient banner, coverage cards, claims table, the patient's tickets and a ticket page.
 // Every FHIR string is rendered as text by Preact (escaped); narrative `text.div` is never used (SAL-82).
 import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
 import { age, date, label, money } from './format';
+import { createIdleTimer, INPUT_EVENTS, renewSessionToken, shouldRenew } from './idle';
 import { canRead } from './scopes';
-import type { Session } from './session';
+import { type Session, saveSession } from './session';
 
 interface TicketLink {
   id: string;
@@ -53,28 +54,68 @@ interface Draft {
 
 export function AgentApp(props: { initial: Session; renew: () => Promise<Session | null>; onEnd: () => void }) {
   const [session, setSession] = useState<Session>(props.initial);
-  const [ended, setEnded] = useState(false);
+  const [ended, setEnded] = useState<false | 'expired' | 'idle'>(false);
   const [route, setRoute] = useState(location.hash);
+  const current = useRef(props.initial);
   const api = useMemo(() => {
-    let current = props.initial;
+    current.current = props.initial;
     return createApi({
-      token: () => current.token,
+      token: () => current.current.token,
       renew: async () => {
         const next = await props.renew();
         if (!next) return false;
-        current = next;
+        current.current = next;
         setSession(next);
         return true;
       },
     });
   }, [props.initial, props.renew]);
 
+  // HIPAA-04: no input for the idle limit ends the session; input renews the server's short-lived token.
+  useEffect(() => {
+    const idleMs = props.initial.idleMs ?? 15 * 60_000;
+    const timer = createIdleTimer({
+      idleMs,
+      onIdle: () => {
+        props.onEnd();
+        setEnded('idle');
+      },
+    });
+    let renewing = false;
+    const onInput = () => {
+      timer.activity();
+      const s = current.current;
+      if (renewing || !shouldRenew(s.expiresAt, idleMs, Date.now())) return;
+      renewing = true;
+      void renewSessionToken(s.token)
+        .then((renewed) => {
+          if (!renewed) return;
+          const next = { ...current.current, token: renewed.token, expiresAt: Date.now() + renewed.expiresIn * 1000 };
+          current.current = next;
+          saveSession(next);
+          setSession(next);
+        })
+        .finally(() => {
+          renewing = false;
+        });
+    };
+    for (const type of INPUT_EVENTS) addEventListener(type, onInput, { capture: true, passive: true });
+    return () => {
+      timer.stop();
+      for (const type of INPUT_EVENTS) removeEventListener(type, onInput, { capture: true });
+    };
+  }, [props.initial, props.onEnd]);
+
   useEffect(() => {
     const onHash = () => setRoute(location.hash);
     addEventListener('hashchange', onHash);
     // SAL-74: a session without a refresh token ends at its expiry, with a clear message.
     const timer = setInterval(() => {
-      if (!session.canRefresh && Date.now() >= session.expiresAt) setEnded(true);
+      // The token expires only without input since its last renewal, so that is the inactivity logoff too.
+      if (!session.canRefresh && Date.now() >= session.expiresAt) {
+        props.onEnd();
+        setEnded('idle');
+      }
     }, 5000);
     return () => {
       removeEventListener('hashchange', onHash);
@@ -86,12 +127,20 @@ export function AgentApp(props: { initial: Session; renew: () => Promise<Session
     (error: unknown) => {
       if (error instanceof SessionEnded) {
         props.onEnd();
-        setEnded(true);
+        setEnded('expired');
       }
     },
     [props.onEnd],
   );
 
+  if (ended === 'idle') {
+    return (
+      <main class="message">
+        <h1>Signed out after inactivity</h1>
+        <p role="alert">Session ended: signed out after inactivity — launch the app again from the EHR.</p>
+      </main>
+    );
+  }
   if (ended) {
     return (
       <main class="message">
