@@ -250,7 +250,7 @@ function PatientView(props: { api: Api; session: Session; onError: (e: unknown) 
       ) : null}
       <section aria-labelledby="tickets-h">
         <h2 id="tickets-h">Tickets</h2>
-        <TicketList tickets={tickets} versions={versions} />
+        <TicketList tickets={tickets} versions={versions} assignees={assigneeNames(context)} />
       </section>
     </main>
   );
@@ -475,7 +475,18 @@ function NewTicket(props: {
   );
 }
 
-function TicketList(props: { tickets: Ticket[]; versions: Map<string, string | null> }) {
+/** Assignee display names from the agent view's ticket part (the ticket list API carries only ids). */
+function assigneeNames(context: PatientContext): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const t of context.tickets.items) if (t.assignee) names.set(t.assignee.id, t.assignee.displayName);
+  return names;
+}
+
+function TicketList(props: {
+  tickets: Ticket[];
+  versions: Map<string, string | null>;
+  assignees: Map<string, string>;
+}) {
   if (props.tickets.length === 0) return <p>No tickets for this patient.</p>;
   return (
     <ul class="tickets">
@@ -487,7 +498,12 @@ function TicketList(props: { tickets: Ticket[]; versions: Map<string, string | n
           <span>
             {' '}
             · <span class="status">{label(t.status)}</span> · {label(t.priority)} ·{' '}
-            {age((Date.now() - Date.parse(t.createdAt)) / 1000)} · {t.assigneeId ? 'Assigned' : 'Unassigned'}
+            {age((Date.now() - Date.parse(t.createdAt)) / 1000)} ·{' '}
+            {t.assigneeId ? (
+              <span class="assignee">Assigned to {props.assignees.get(t.assigneeId) ?? 'another agent'}</span>
+            ) : (
+              'Unassigned'
+            )}
           </span>
           <LinkList links={t.links} versions={props.versions} />
         </li>
