@@ -1,9 +1,9 @@
 // `npm run bench:agent-view` (issue #4): p50/p99 latency and views/s of GET /api/v1/patients/{id}/context
 // through the real HTTP server on PostgreSQL with 100,000 patients, 1,000,000 cached financial resources and
 // 1,000,000 tickets, beside the same per-view query set issued directly with postgres.js in the same run:
-// the statements the server's read path issues (the watermark check, then the one statement that assembles
-// the view from the stored projection and the live tickets and writes the audit row), rendered by the same
-// core functions. The projections are built before the phases, as a sync would have built them.
+// the statement the server's read path issues for a fresh patient (watermark check, the view assembled from
+// the stored projection and the live tickets, and its audit row, in one round trip), rendered by the same core
+// function. The projections are built before the phases, as a sync would have built them.
 // The last line of output is one JSON object with the figures.
 //
 // Environment: DATABASE_URL (admin URL; default postgres://postgres@127.0.0.1:5432/postgres),
@@ -17,8 +17,7 @@ import { resolve } from 'node:path';
 import {
   type Actor,
   openDatabase,
-  patientCacheStateStatement,
-  patientViewStatement,
+  patientViewFastStatement,
   rebuildPatientViews,
   sealAuditChain,
 } from '@fhirdesk/core';
@@ -58,6 +57,8 @@ const TARGET_RSS_MB = 250;
 
 const PATIENT_TYPES = ['Patient', 'Coverage', 'Claim', 'ClaimResponse', 'ExplanationOfBenefit'];
 const TICKET_LIMIT = 50;
+/** The service's default cache age before a refresh (contextMaxAgeMs). */
+const MAX_AGE_MS = 10 * 60_000;
 /** Projection builds at once before the phases (sync-time work, not measured). */
 const BUILD_PARALLEL = 4;
 
@@ -99,10 +100,10 @@ async function seedTenant(sql: postgres.Sql): Promise<DataSet> {
 }
 
 // ---------------------------------------------------------------------------------------------------
-// The direct baseline: the statements the server issues for one agent view (PatientContextService.getJson),
-// rendered to SQL text by the same core functions and sent through postgres.js: the watermark check, then
-// the statement that concatenates the stored parts with the tickets and inserts the audit row. No HTTP,
-// auth, routing or logging.
+// The direct baseline: the statement the server issues for one agent view (PatientContextService.getJson)
+// when the cache is fresh and the projection current, rendered to SQL text by the same core function and
+// sent through postgres.js: the watermark check, the stored parts concatenated with the tickets, and the
+// audit row, in one round trip. No HTTP, auth, routing or logging.
 
 const dialect = new PgDialect();
 const run = (sql: postgres.Sql, statement: SQL) => {
@@ -114,27 +115,20 @@ function directView(sql: postgres.Sql, data: DataSet) {
   const actor: Actor = { tenantId: data.tenantId, userId: data.userId, kind: 'user', roles: ['agent'] };
   return async (patientId: string): Promise<number> => {
     const now = new Date();
-    const states = await run(
-      sql,
-      patientCacheStateStatement(data.tenantId, patientId, undefined, now.toISOString().slice(0, 10)),
-    );
-    const state = states[0] as { source_id: string; current: boolean } | undefined;
-    if (!state?.current) throw new Error(`no current projection for ${patientId}`);
     const [row] = await run(
       sql,
-      patientViewStatement({
+      patientViewFastStatement({
         actor,
         patientId,
-        sourceId: state.source_id,
+        sourceId: undefined,
         view: 'agent',
-        warnings: [],
-        refreshed: false,
         now,
+        freshAfter: new Date(now.getTime() - MAX_AGE_MS),
         ticketLimit: TICKET_LIMIT,
       }),
     );
-    const body = (row as { body?: string } | undefined)?.body;
-    if (!body) throw new Error(`no view for ${patientId}`);
+    const body = (row as { body?: string | null } | undefined)?.body;
+    if (!body) throw new Error(`no current projection or fresh cache for ${patientId}`);
     return body.length;
   };
 }

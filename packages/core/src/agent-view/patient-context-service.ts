@@ -23,8 +23,10 @@ import {
 import {
   inReadOrder,
   type PatientCacheState,
+  parseCacheStates,
   patientCacheQuery,
   patientCacheState,
+  patientViewFastStatement,
   patientViewStatement,
   rebuildPatientView,
   referencedNames,
@@ -146,6 +148,17 @@ export class PatientContextService {
       }).then(() => this.deps.afterAudit?.(actor));
   }
 
+  private async precheck(actor: Actor, patientId: string): Promise<void> {
+    if (!FHIR_ID.test(patientId)) throw new NotFoundError('Patient not found');
+    // SAL-50: a session launched for one patient reads only that patient.
+    if (actor.patientScope && actor.patientScope !== patientId) {
+      await this.auditor(actor, patientId)('denied', { reason: 'patient-scope' });
+      throw new ForbiddenError('This session was launched for a different patient; relaunch from the EHR', {
+        reason: 'patient-scope',
+      });
+    }
+  }
+
   /**
    * What both read paths decide before answering: the patient scope, which source to read, whether the cache
    * is stale, the refresh (or the stale warning when it fails), and the 404/502 cases with their audit rows.
@@ -157,14 +170,7 @@ export class PatientContextService {
     load: () => Promise<P>,
   ): Promise<{ probe: P; sourceId: string; warnings: ContextWarning[]; refreshed: boolean; now: Date }> {
     const audit = this.auditor(actor, patientId);
-    if (!FHIR_ID.test(patientId)) throw new NotFoundError('Patient not found');
-    // SAL-50: a session launched for one patient reads only that patient.
-    if (actor.patientScope && actor.patientScope !== patientId) {
-      await audit('denied', { reason: 'patient-scope' });
-      throw new ForbiddenError('This session was launched for a different patient; relaunch from the EHR', {
-        reason: 'patient-scope',
-      });
-    }
+    await this.precheck(actor, patientId);
 
     const now = this.clock.now();
     let probe = await load();
@@ -260,11 +266,33 @@ export class PatientContextService {
    * Node only passes the text on: parsing and re-serialising a ~50 KB view halved throughput (issue #4).
    */
   async getJson(actor: Actor, patientId: string, query: PatientContextQuery = {}): Promise<string> {
-    const today = () => this.clock.now().toISOString().slice(0, 10);
-    const { probe, sourceId, warnings, refreshed, now } = await this.resolve(actor, patientId, query, async () =>
-      stateProbe(await patientCacheState(this.database, actor.tenantId, patientId, query.sourceId, today()), patientId),
-    );
+    await this.precheck(actor, patientId);
     const view = contextViewFor(actor.roles);
+    const at = this.clock.now();
+    // Fresh cache and a current projection: answered (and audited) by this one statement.
+    const [fast] = await this.database.query<{ states: string; body: string | null }>(
+      patientViewFastStatement({
+        actor,
+        patientId,
+        sourceId: query.sourceId,
+        view,
+        now: at,
+        freshAfter: new Date(at.getTime() - this.maxAgeMs),
+        ticketLimit: this.ticketLimit,
+      }),
+    );
+    if (fast?.body) {
+      this.deps.afterAudit?.(actor);
+      return fast.body;
+    }
+    let first: PatientCacheState[] | undefined = parseCacheStates(fast?.states ?? '[]');
+    const today = () => this.clock.now().toISOString().slice(0, 10);
+    const { probe, sourceId, warnings, refreshed, now } = await this.resolve(actor, patientId, query, async () => {
+      const states =
+        first ?? (await patientCacheState(this.database, actor.tenantId, patientId, query.sourceId, today()));
+      first = undefined;
+      return stateProbe(states, patientId);
+    });
     for (let attempt = 0; attempt < 2; attempt++) {
       if (attempt > 0 || !probe.current(sourceId)) {
         const built = await rebuildPatientView(this.database, actor.tenantId, sourceId, patientId, {

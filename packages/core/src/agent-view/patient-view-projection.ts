@@ -155,6 +155,27 @@ export function patientCacheStateStatement(
       and p.patient_id = ${patientId}`;
 }
 
+/** The check's rows as `patientViewFastStatement` returns them (JSON text). */
+export function parseCacheStates(json: string): PatientCacheState[] {
+  return (JSON.parse(json) as StateRow[]).map(toState);
+}
+
+interface StateRow {
+  source_id: string;
+  newest: string | null;
+  patient_fetched: string | null;
+  watermark: string;
+  current: boolean | null;
+}
+
+const toState = (r: StateRow): PatientCacheState => ({
+  sourceId: r.source_id,
+  newest: ms(r.newest),
+  patientFetchedAt: ms(r.patient_fetched),
+  watermark: r.watermark,
+  current: r.current === true,
+});
+
 export async function patientCacheState(
   database: Database,
   tenantId: string,
@@ -163,20 +184,11 @@ export async function patientCacheState(
   today: string,
   executor?: Executor,
 ): Promise<PatientCacheState[]> {
-  const rows = await database.query<{
-    source_id: string;
-    newest: string | null;
-    patient_fetched: string | null;
-    watermark: string;
-    current: boolean | null;
-  }>(patientCacheStateStatement(tenantId, patientId, sourceId, today), executor);
-  return rows.map((r) => ({
-    sourceId: r.source_id,
-    newest: ms(r.newest),
-    patientFetchedAt: ms(r.patient_fetched),
-    watermark: r.watermark,
-    current: r.current === true,
-  }));
+  const rows = await database.query<StateRow & Record<string, unknown>>(
+    patientCacheStateStatement(tenantId, patientId, sourceId, today),
+    executor,
+  );
+  return rows.map(toState);
 }
 
 export interface ProjectionOptions {
@@ -292,16 +304,16 @@ export interface PatientViewStatementInput {
  * audit row in a data-modifying CTE, so the view and its audit row commit together (HIPAA-06). One row
  * `{ body }` with the role-shaped view as JSON text; no row when no projection is stored.
  */
-export function patientViewStatement(input: PatientViewStatementInput): SQL {
-  const { actor, patientId, sourceId, view, warnings, refreshed, now } = input;
+function viewParts(input: Omit<PatientViewStatementInput, 'sourceId'>, sourceId: SQL): { ctes: SQL; body: SQL } {
+  const { actor, patientId, view, warnings, refreshed, now } = input;
   const patientRef = `Patient/${patientId}`;
   const p = patientViewProjection;
   const claims = view === 'billing' ? p.claimsBillingJson : p.claimsAgentJson;
   const nowIso = now.toISOString();
   // Millisecond precision: the audit row must survive a round trip through JS Dates to re-hash equally.
   const occurredAt = new Date(Math.floor(Date.now())).toISOString();
-  return sql`
-    with pv as (
+  const ctes = sql`
+    pv as (
       select ${p.patientJson} as patient_json, ${p.coveragesJson} as coverages_json, ${claims} as claims_json,
         ${p.coverageCount} as coverage_count, ${p.claimCount} as claim_count
       from ${p}
@@ -334,18 +346,61 @@ export function patientViewStatement(input: PatientViewStatementInput): SQL {
       select ${randomUUID()}::uuid, ${actor.tenantId}::uuid, ${occurredAt}::timestamptz, ${actor.userId}::uuid,
         ${actor.kind}, ${actor.label ?? null}, 'patient-context.read', 'Patient', ${patientId}, ${patientRef},
         'success', ${actor.requestId ?? null},
-        jsonb_build_object('fhirAction', 'R', 'sourceId', ${sourceId}::text, 'refreshed', ${refreshed}::boolean,
+        jsonb_build_object('fhirAction', 'R', 'sourceId', (${sourceId})::text, 'refreshed', ${refreshed}::boolean,
           'stale', ${warnings.length > 0}::boolean, 'counts', jsonb_build_object(
             'coverages', pv.coverage_count, 'claims', pv.claim_count, 'tickets', items.n))
       from pv, items
       returning 1
-    )
-    select '{"view":' || ${JSON.stringify(view)} || ',"patient":' || pv.patient_json
+    )`;
+  const body = sql`'{"view":' || ${JSON.stringify(view)} || ',"patient":' || pv.patient_json
       || ',"coverages":' || pv.coverages_json || ',"claims":' || pv.claims_json
       || ',"tickets":{"items":' || items.json || ',"asOf":' || ${JSON.stringify(nowIso)}
       || '},"warnings":' || ${JSON.stringify(warnings)} || ',"refreshed":' || ${String(refreshed)}
-      || '}' as body
-    from pv, items, (select count(*) from audit) as written`;
+      || '}'`;
+  return { ctes, body };
+}
+
+export function patientViewStatement(input: PatientViewStatementInput): SQL {
+  const { ctes, body } = viewParts(input, sql`${input.sourceId}::uuid`);
+  return sql`with ${ctes} select ${body} as body from pv, items, (select count(*) from audit) as written`;
+}
+
+export interface PatientViewFastInput {
+  actor: Actor;
+  patientId: string;
+  /** Source the caller asked for, if any. */
+  sourceId: string | undefined;
+  view: ContextView;
+  now: Date;
+  /** Cache fetched before this instant is stale (the refresh path decides). */
+  freshAfter: Date;
+  ticketLimit: number;
+}
+
+/**
+ * The common read in one round trip: the watermark check, and — when the chosen source's projection is
+ * current and its cache fresh — the assembled view and its audit row. Row `{ states, body }`: `states` is the
+ * check's rows as JSON text (for the slow path), `body` is null when the slow path has to decide (stale
+ * cache, refresh, missing or outdated projection, unknown patient).
+ */
+export function patientViewFastStatement(input: PatientViewFastInput): SQL {
+  const today = input.now.toISOString().slice(0, 10);
+  const { ctes, body } = viewParts(
+    { ...input, warnings: [], refreshed: false },
+    sql`(select ok.source_id from ok)::uuid`,
+  );
+  return sql`
+    with st as (${patientCacheStateStatement(input.actor.tenantId, input.patientId, input.sourceId, today)}),
+    ok as (
+      select c.source_id from (
+        select st.source_id, st.newest, st.current from st where st.patient_fetched is not null
+        order by st.patient_fetched::bigint desc limit 1
+      ) c
+      where c.current and c.newest::bigint >= ${input.freshAfter.getTime()}
+    ),
+    ${ctes}
+    select (select coalesce(json_agg(st), '[]'::json) from st)::text as states,
+      (select ${body} from pv, items, (select count(*) from audit) as written) as body`;
 }
 
 /** Builds the projections of `patientIds` with `parallel` builds at once (initial load, backfill, benchmark). */
