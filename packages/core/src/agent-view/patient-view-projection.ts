@@ -269,7 +269,7 @@ export async function rebuildChangedPatientViews(
   database: Database,
   scope: { tenantId: string; sourceId: string },
   since: Date,
-  options: ProjectionOptions = {},
+  options: ProjectionOptions & { parallel?: number } = {},
 ): Promise<number> {
   const rows = await database.query<{ patient_id: string }>(
     sql`select distinct ${fhirResource.patientId} as patient_id from ${fhirResource}

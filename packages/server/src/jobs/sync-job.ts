@@ -79,7 +79,7 @@ export async function runSyncJob(connectors: ConnectorDeps, job: SyncJob): Promi
   // The agent view reads precomputed parts; rebuild the changed patients' now rather than on their first view.
   const views =
     summary.inserted + summary.updated + summary.deleted > 0
-      ? await rebuildChangedPatientViews(connectors.database, job, since)
+      ? await rebuildChangedPatientViews(connectors.database, job, since, { parallel: 2 })
       : 0;
   return { summary, disputes, views };
 }
