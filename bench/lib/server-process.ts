@@ -29,7 +29,10 @@ const keys = new TokenKeys(secret);
 const sealer = new AuditSealer(database, {
   onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
 });
-const app = createApp({ database, keys, logger, sealer });
+// bench:agent-view: how long its loaded cache counts as fresh (the default 10 min is shorter than building
+// 100k projections on a loaded 2-core box).
+const contextMaxAgeMs = Number(process.env.BENCH_CONTEXT_MAX_AGE_MS) || undefined;
+const app = createApp({ database, keys, logger, sealer, ...(contextMaxAgeMs ? { smart: { contextMaxAgeMs } } : {}) });
 
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   send({ type: 'listening', port: info.port });

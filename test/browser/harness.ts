@@ -9,6 +9,7 @@ import { serve } from '@hono/node-server';
 import type { Resource } from 'fhir/r4';
 import { type Browser, type BrowserContext, chromium } from 'playwright-core';
 import { createApp } from '../../packages/server/src/app';
+import type { SmartDeps } from '../../packages/server/src/auth/smart-session';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
 import { createLogger } from '../../packages/server/src/http/logger';
 import { cacheResources, createSource } from '../agent-view/cache-fixtures';
@@ -71,7 +72,8 @@ export async function seedPatientCache(
   await cacheResources(h.database, tenantId, sourceId, entries, new Date());
 }
 
-export async function startHarness(): Promise<Harness> {
+/** `smart`: the server's SMART options, e.g. a short session idle limit (HIPAA-04). */
+export async function startHarness(options: { smart?: SmartDeps } = {}): Promise<Harness> {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
       `Chromium was not found at ${CHROMIUM_PATH}. The browser tests need it: apt-get install chromium, or set CHROMIUM_PATH.`,
@@ -85,7 +87,13 @@ export async function startHarness(): Promise<Harness> {
   const database = await openTestDatabase();
   const keys = new TokenKeys(TEST_SECRET);
   const sealer = new AuditSealer(database, { delayMs: 5 });
-  const app = createApp({ database, keys, sealer, logger: createLogger('info', new LogCapture()) });
+  const app = createApp({
+    database,
+    keys,
+    sealer,
+    logger: createLogger('info', new LogCapture()),
+    ...(options.smart ? { smart: options.smart } : {}),
+  });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });

@@ -98,7 +98,11 @@ async function main(): Promise<void> {
     connectors,
     scheduler,
     bodyLimitBytes: config.FHIRDESK_BODY_LIMIT_BYTES,
-    smart: { refreshPatient: patientRefresher(connectors) },
+    smart: {
+      refreshPatient: patientRefresher(connectors),
+      sessionTtlSeconds: config.FHIRDESK_SESSION_IDLE_SECONDS,
+      sessionMaxSeconds: config.FHIRDESK_SESSION_MAX_SECONDS,
+    },
     deliveries,
     onReplyQueued: () => deliveryWorker.kick(),
   });

@@ -1,7 +1,7 @@
 // The agent view: patient banner, coverage cards, claims table, the patient's tickets and a ticket page.
 // Every FHIR string is rendered as text by Preact (escaped); narrative `text.div` is never used (SAL-82).
 import type { ClaimRow, CoverageCard, PatientContext } from '@fhirdesk/core';
-import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { type Api, ApiError, createApi, SessionEnded } from './api';
 import { BillingQueue } from './billing/billing-queue';
 import { amountFor, type DisputableRow, type DisputeDraft, draftFor } from './billing/dispute-draft';
@@ -9,8 +9,9 @@ import { DisputePanel } from './billing/dispute-panel';
 import { canUseBillingQueue, REASONS } from './billing/queue-query';
 import { EscalationPrompt } from './escalation-prompt';
 import { age, date, label, money } from './format';
+import { createIdleTimer, INPUT_EVENTS, renewSessionToken, shouldRenew } from './idle';
 import { canRead } from './scopes';
-import type { Session } from './session';
+import { type Session, saveSession } from './session';
 import { SupervisorDashboard } from './supervisor/dashboard';
 
 interface TicketLink {
@@ -63,28 +64,68 @@ interface Draft {
 
 export function AgentApp(props: { initial: Session; renew: () => Promise<Session | null>; onEnd: () => void }) {
   const [session, setSession] = useState<Session>(props.initial);
-  const [ended, setEnded] = useState(false);
+  const [ended, setEnded] = useState<false | 'expired' | 'idle'>(false);
   const [route, setRoute] = useState(location.hash);
+  const current = useRef(props.initial);
   const api = useMemo(() => {
-    let current = props.initial;
+    current.current = props.initial;
     return createApi({
-      token: () => current.token,
+      token: () => current.current.token,
       renew: async () => {
         const next = await props.renew();
         if (!next) return false;
-        current = next;
+        current.current = next;
         setSession(next);
         return true;
       },
     });
   }, [props.initial, props.renew]);
 
+  // HIPAA-04: no input for the idle limit ends the session; input renews the server's short-lived token.
+  useEffect(() => {
+    const idleMs = props.initial.idleMs ?? 15 * 60_000;
+    const timer = createIdleTimer({
+      idleMs,
+      onIdle: () => {
+        props.onEnd();
+        setEnded('idle');
+      },
+    });
+    let renewing = false;
+    const onInput = () => {
+      timer.activity();
+      const s = current.current;
+      if (renewing || !shouldRenew(s.expiresAt, idleMs, Date.now())) return;
+      renewing = true;
+      void renewSessionToken(s.token)
+        .then((renewed) => {
+          if (!renewed) return;
+          const next = { ...current.current, token: renewed.token, expiresAt: Date.now() + renewed.expiresIn * 1000 };
+          current.current = next;
+          saveSession(next);
+          setSession(next);
+        })
+        .finally(() => {
+          renewing = false;
+        });
+    };
+    for (const type of INPUT_EVENTS) addEventListener(type, onInput, { capture: true, passive: true });
+    return () => {
+      timer.stop();
+      for (const type of INPUT_EVENTS) removeEventListener(type, onInput, { capture: true });
+    };
+  }, [props.initial, props.onEnd]);
+
   useEffect(() => {
     const onHash = () => setRoute(location.hash);
     addEventListener('hashchange', onHash);
     // SAL-74: a session without a refresh token ends at its expiry, with a clear message.
     const timer = setInterval(() => {
-      if (!session.canRefresh && Date.now() >= session.expiresAt) setEnded(true);
+      // The token expires only without input since its last renewal, so that is the inactivity logoff too.
+      if (!session.canRefresh && Date.now() >= session.expiresAt) {
+        props.onEnd();
+        setEnded('idle');
+      }
     }, 5000);
     return () => {
       removeEventListener('hashchange', onHash);
@@ -96,12 +137,20 @@ export function AgentApp(props: { initial: Session; renew: () => Promise<Session
     (error: unknown) => {
       if (error instanceof SessionEnded) {
         props.onEnd();
-        setEnded(true);
+        setEnded('expired');
       }
     },
     [props.onEnd],
   );
 
+  if (ended === 'idle') {
+    return (
+      <main class="message">
+        <h1>Signed out after inactivity</h1>
+        <p role="alert">Session ended: signed out after inactivity — launch the app again from the EHR.</p>
+      </main>
+    );
+  }
   if (ended) {
     return (
       <main class="message">
@@ -231,7 +280,7 @@ function PatientView(props: { api: Api; session: Session; onError: (e: unknown) 
       ) : null}
       <section aria-labelledby="tickets-h">
         <h2 id="tickets-h">Tickets</h2>
-        <TicketList tickets={tickets} versions={versions} />
+        <TicketList tickets={tickets} versions={versions} assignees={assigneeNames(context)} />
       </section>
     </main>
   );
@@ -512,7 +561,18 @@ function NewTicket(props: {
   );
 }
 
-function TicketList(props: { tickets: Ticket[]; versions: Map<string, string | null> }) {
+/** Assignee display names from the agent view's ticket part (the ticket list API carries only ids). */
+function assigneeNames(context: PatientContext): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const t of context.tickets.items) if (t.assignee) names.set(t.assignee.id, t.assignee.displayName);
+  return names;
+}
+
+function TicketList(props: {
+  tickets: Ticket[];
+  versions: Map<string, string | null>;
+  assignees: Map<string, string>;
+}) {
   if (props.tickets.length === 0) return <p>No tickets for this patient.</p>;
   return (
     <ul class="tickets">
@@ -524,7 +584,12 @@ function TicketList(props: { tickets: Ticket[]; versions: Map<string, string | n
           <span>
             {' '}
             · <span class="status">{label(t.status)}</span> · {label(t.priority)} ·{' '}
-            {age((Date.now() - Date.parse(t.createdAt)) / 1000)} · {t.assigneeId ? 'Assigned' : 'Unassigned'}
+            {age((Date.now() - Date.parse(t.createdAt)) / 1000)} ·{' '}
+            {t.assigneeId ? (
+              <span class="assignee">Assigned to {props.assignees.get(t.assigneeId) ?? 'another agent'}</span>
+            ) : (
+              'Unassigned'
+            )}
           </span>
           <LinkList links={t.links} versions={props.versions} />
         </li>

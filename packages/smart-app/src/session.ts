@@ -11,6 +11,8 @@ export interface Session {
   scope: string;
   needPatientBanner: boolean;
   canRefresh: boolean;
+  /** Idle limit (HIPAA-04): the server's session token lifetime, renewed on input. */
+  idleMs?: number;
   user: { id: string; displayName: string; roles: string[] };
 }
 
@@ -69,6 +71,7 @@ export async function exchange(client: Client): Promise<Session> {
     // SAL-53: hide our banner only on an explicit false.
     needPatientBanner: tr.need_patient_banner !== false,
     canRefresh: Boolean(tr.refresh_token),
+    idleMs: (body.expiresIn ?? 300) * 1000,
     user: body.user ?? { id: '', displayName: '', roles: [] },
   };
 }

@@ -6,4 +6,5 @@ export * from './local-reference';
 export * from './patient-banner';
 export * from './patient-context';
 export * from './patient-context-service';
+export * from './patient-view-projection';
 export * from './role-shaping';

@@ -1,27 +1,37 @@
 // Reads the agent view from the cache (one indexed query per part, no N+1), refreshes a stale patient
 // through an injected refresher, falls back to the cache with a warning when the EHR is down, and audits
 // one read per request (HIPAA-06, AUD-02).
-import { and, desc, eq, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, or, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
-import type { Database, Executor } from '../db/database';
-import { fhirResource, source } from '../db/schema/sources';
+import type { Database } from '../db/database';
+import { source } from '../db/schema/sources';
 import { appUser } from '../db/schema/tenants';
 import { ticket } from '../db/schema/tickets';
 import { DomainError, ForbiddenError, NotFoundError, UpstreamError } from '../errors';
 import type { CodeTables } from '../fhir/adjudication/code-tables';
 import { FHIR_ID } from '../fhir/reference';
 import { formatTicketNumber } from '../tickets/ticket-number';
-import { keyOfReference, keyString } from './local-reference';
 import {
   assemblePatientContext,
   type CachedResource,
   type ContextWarning,
-  nameText,
   type PatientContext,
   type TicketSummary,
 } from './patient-context';
+import {
+  inReadOrder,
+  type PatientCacheState,
+  parseCacheStates,
+  patientCacheQuery,
+  patientCacheState,
+  patientViewFastStatement,
+  patientViewStatement,
+  rebuildPatientView,
+  referencedNames,
+} from './patient-view-projection';
+import { type ContextView, contextViewFor } from './role-shaping';
 
 /**
  * Patient-scoped refresh from the EHR (connectors' `refreshPatient`); throws when the EHR cannot be reached,
@@ -59,35 +69,53 @@ export interface PatientContextQuery {
   sourceId?: string | undefined;
 }
 
-const PATIENT_TYPES = ['Patient', 'Coverage', 'Claim', 'ClaimResponse', 'ExplanationOfBenefit'];
-const NAMED_TYPES = ['Organization', 'Practitioner', 'PractitionerRole', 'Location'];
-
 class RefreshTimeout extends Error {}
 
-/**
- * Every cached resource of a patient in one query on fhir_resource_patient_idx (tenant_id, patient_id,
- * resource_type): the hot read of the agent view (benchmark: p99 < 15 ms at 500 views/s, 1M rows).
- */
-export function patientCacheQuery(executor: Executor, tenantId: string, patientId: string, sourceId?: string) {
-  return executor
-    .select({
-      resourceType: fhirResource.resourceType,
-      resourceId: fhirResource.resourceId,
-      sourceId: fhirResource.sourceId,
-      resource: fhirResource.resource,
-      lastUpdated: fhirResource.lastUpdated,
-      fetchedAt: fhirResource.fetchedAt,
-    })
-    .from(fhirResource)
-    .where(
-      and(
-        eq(fhirResource.tenantId, tenantId),
-        eq(fhirResource.patientId, patientId),
-        inArray(fhirResource.resourceType, PATIENT_TYPES),
-        eq(fhirResource.deleted, false),
-        sourceId ? eq(fhirResource.sourceId, sourceId) : undefined,
-      ),
-    );
+/** What the shared decision needs to know about the cache, from rows (reference path) or from the state check. */
+interface CacheProbe {
+  /** The source whose Patient row was fetched most recently (a patient id is only unique within a source). */
+  chooseSource(): string | undefined;
+  newest(sourceId: string): Date | null;
+  hasPatient(sourceId: string): boolean;
+}
+
+function rowsProbe(rows: CachedResource[], patientId: string): CacheProbe & { rows: CachedResource[] } {
+  return {
+    rows,
+    chooseSource() {
+      let best: CachedResource | undefined;
+      for (const r of rows) {
+        if (r.resourceType !== 'Patient' || r.resourceId !== patientId) continue;
+        if (!best || r.fetchedAt > best.fetchedAt) best = r;
+      }
+      return best?.sourceId;
+    },
+    newest: (sourceId) =>
+      rows
+        .filter((r) => r.sourceId === sourceId)
+        .reduce<Date | null>((m, r) => (!m || r.fetchedAt > m ? r.fetchedAt : m), null),
+    hasPatient: (sourceId) => rows.some((r) => r.sourceId === sourceId && r.resourceType === 'Patient'),
+  };
+}
+
+function stateProbe(
+  states: PatientCacheState[],
+  _patientId: string,
+): CacheProbe & { current(sourceId: string): boolean } {
+  const of = (sourceId: string) => states.find((s) => s.sourceId === sourceId);
+  return {
+    chooseSource() {
+      let best: PatientCacheState | undefined;
+      for (const s of states) {
+        if (!s.patientFetchedAt) continue;
+        if (!best || s.patientFetchedAt > best.patientFetchedAt!) best = s;
+      }
+      return best?.sourceId;
+    },
+    newest: (sourceId) => of(sourceId)?.newest ?? null,
+    hasPatient: (sourceId) => Boolean(of(sourceId)?.patientFetchedAt),
+    current: (sourceId) => of(sourceId)?.current ?? false,
+  };
 }
 
 export class PatientContextService {
@@ -107,39 +135,50 @@ export class PatientContextService {
     this.ticketLimit = deps.ticketLimit ?? 50;
   }
 
-  async get(actor: Actor, patientId: string, query: PatientContextQuery = {}): Promise<PatientContext> {
-    const patientRef = `Patient/${patientId}`;
-    const audit = (outcome: 'success' | 'failure' | 'denied', detail: Record<string, unknown>) =>
+  private auditor(actor: Actor, patientId: string) {
+    return (outcome: 'success' | 'failure' | 'denied', detail: Record<string, unknown>) =>
       recordAudit(this.database.db, actor, {
         action: 'patient-context.read',
         fhirAction: 'R',
         entityType: 'Patient',
         entityId: patientId,
-        patientRef,
+        patientRef: `Patient/${patientId}`,
         outcome,
         detail,
       }).then(() => this.deps.afterAudit?.(actor));
+  }
 
+  private async precheck(actor: Actor, patientId: string): Promise<void> {
     if (!FHIR_ID.test(patientId)) throw new NotFoundError('Patient not found');
     // SAL-50: a session launched for one patient reads only that patient.
     if (actor.patientScope && actor.patientScope !== patientId) {
-      await audit('denied', { reason: 'patient-scope' });
+      await this.auditor(actor, patientId)('denied', { reason: 'patient-scope' });
       throw new ForbiddenError('This session was launched for a different patient; relaunch from the EHR', {
         reason: 'patient-scope',
       });
     }
+  }
+
+  /**
+   * What both read paths decide before answering: the patient scope, which source to read, whether the cache
+   * is stale, the refresh (or the stale warning when it fails), and the 404/502 cases with their audit rows.
+   */
+  private async resolve<P extends CacheProbe>(
+    actor: Actor,
+    patientId: string,
+    query: PatientContextQuery,
+    load: () => Promise<P>,
+  ): Promise<{ probe: P; sourceId: string; warnings: ContextWarning[]; refreshed: boolean; now: Date }> {
+    const audit = this.auditor(actor, patientId);
+    await this.precheck(actor, patientId);
 
     const now = this.clock.now();
-    let rows = await this.patientRows(actor.tenantId, patientId, query.sourceId);
-    let sourceId = this.chooseSource(rows, patientId) ?? (await this.fallbackSource(actor.tenantId, query.sourceId));
+    let probe = await load();
+    let sourceId = probe.chooseSource() ?? (await this.fallbackSource(actor.tenantId, query.sourceId));
     const warnings: ContextWarning[] = [];
     let refreshed = false;
 
-    const newest = (list: CachedResource[]) =>
-      list
-        .filter((r) => r.sourceId === sourceId)
-        .reduce<Date | null>((m, r) => (!m || r.fetchedAt > m ? r.fetchedAt : m), null);
-    const asOf = newest(rows);
+    const asOf = sourceId ? probe.newest(sourceId) : null;
     const stale = !asOf || now.getTime() - asOf.getTime() > this.maxAgeMs;
     if (stale && asOf && !this.deps.refreshPatient) {
       warnings.push({
@@ -152,8 +191,8 @@ export class PatientContextService {
       try {
         await this.refresh(actor.tenantId, sourceId, patientId);
         refreshed = true;
-        rows = await this.patientRows(actor.tenantId, patientId, query.sourceId);
-        sourceId = this.chooseSource(rows, patientId) ?? sourceId;
+        probe = await load();
+        sourceId = probe.chooseSource() ?? sourceId;
       } catch (error) {
         const timedOut = error instanceof RefreshTimeout;
         if (!asOf && isNotFound(error)) {
@@ -175,14 +214,25 @@ export class PatientContextService {
         });
       }
     }
-
-    const scoped = rows.filter((r) => r.sourceId === sourceId);
-    if (!sourceId || !scoped.some((r) => r.resourceType === 'Patient')) {
+    if (!sourceId || !probe.hasPatient(sourceId)) {
       await audit('failure', { reason: 'not-found', refreshed });
       throw new NotFoundError('Patient not found');
     }
+    return { probe, sourceId, warnings, refreshed, now };
+  }
+
+  /**
+   * The view assembled in Node from the cache rows: the reference the projection is tested against, and
+   * what callers that need the value (not the HTTP body) use.
+   */
+  async get(actor: Actor, patientId: string, query: PatientContextQuery = {}): Promise<PatientContext> {
+    const { probe, sourceId, warnings, refreshed, now } = await this.resolve(actor, patientId, query, async () =>
+      rowsProbe(await this.patientRows(actor.tenantId, patientId, query.sourceId), patientId),
+    );
+    const scoped = probe.rows.filter((r) => r.sourceId === sourceId);
+    const patientRef = `Patient/${patientId}`;
     const [names, tickets] = await Promise.all([
-      this.names(actor.tenantId, sourceId, scoped),
+      referencedNames(this.database.db, actor.tenantId, sourceId, scoped),
       this.tickets(actor.tenantId, patientRef, sourceId, now),
     ]);
     const context = assemblePatientContext({
@@ -197,7 +247,7 @@ export class PatientContextService {
       tables: this.deps.tables,
     });
     if (!context) throw new NotFoundError('Patient not found');
-    await audit('success', {
+    await this.auditor(actor, patientId)('success', {
       sourceId,
       refreshed,
       stale: warnings.length > 0,
@@ -210,22 +260,86 @@ export class PatientContextService {
     return context;
   }
 
+  /**
+   * The role-shaped view as JSON text, from the stored projection (rebuilt first when missing or behind the
+   * cache) and the live tickets, assembled by PostgreSQL in one statement that also writes the audit row.
+   * Node only passes the text on: parsing and re-serialising a ~50 KB view halved throughput (issue #4).
+   */
+  async getJson(actor: Actor, patientId: string, query: PatientContextQuery = {}): Promise<string> {
+    await this.precheck(actor, patientId);
+    const view = contextViewFor(actor.roles);
+    const at = this.clock.now();
+    // Fresh cache and a current projection: answered (and audited) by this one statement.
+    const [fast] = await this.database.query<{ states: string; body: string | null }>(
+      patientViewFastStatement({
+        actor,
+        patientId,
+        sourceId: query.sourceId,
+        view,
+        now: at,
+        freshAfter: new Date(at.getTime() - this.maxAgeMs),
+        ticketLimit: this.ticketLimit,
+      }),
+    );
+    if (fast?.body) {
+      this.deps.afterAudit?.(actor);
+      return fast.body;
+    }
+    let first: PatientCacheState[] | undefined = parseCacheStates(fast?.states ?? '[]');
+    const today = () => this.clock.now().toISOString().slice(0, 10);
+    const { probe, sourceId, warnings, refreshed, now } = await this.resolve(actor, patientId, query, async () => {
+      const states =
+        first ?? (await patientCacheState(this.database, actor.tenantId, patientId, query.sourceId, today()));
+      first = undefined;
+      return stateProbe(states, patientId);
+    });
+    for (let attempt = 0; attempt < 2; attempt++) {
+      if (attempt > 0 || !probe.current(sourceId)) {
+        const built = await rebuildPatientView(this.database, actor.tenantId, sourceId, patientId, {
+          clock: this.clock,
+          tables: this.deps.tables,
+        });
+        if (!built) break;
+      }
+      const body = await this.assembled(actor, patientId, sourceId, view, warnings, refreshed, now);
+      if (body !== undefined) {
+        this.deps.afterAudit?.(actor);
+        return body;
+      }
+    }
+    await this.auditor(actor, patientId)('failure', { reason: 'not-found', refreshed });
+    throw new NotFoundError('Patient not found');
+  }
+
+  private async assembled(
+    actor: Actor,
+    patientId: string,
+    sourceId: string,
+    view: ContextView,
+    warnings: ContextWarning[],
+    refreshed: boolean,
+    now: Date,
+  ): Promise<string | undefined> {
+    const statement = patientViewStatement({
+      actor,
+      patientId,
+      sourceId,
+      view,
+      warnings,
+      refreshed,
+      now,
+      ticketLimit: this.ticketLimit,
+    });
+    const rows = await this.database.query<{ body: string }>(statement);
+    return rows[0]?.body;
+  }
+
   private async patientRows(
     tenantId: string,
     patientId: string,
     sourceId: string | undefined,
   ): Promise<CachedResource[]> {
-    return patientCacheQuery(this.database.db, tenantId, patientId, sourceId);
-  }
-
-  /** The source whose Patient row was fetched most recently (a patient id is only unique within a source). */
-  private chooseSource(rows: CachedResource[], patientId: string): string | undefined {
-    let best: CachedResource | undefined;
-    for (const r of rows) {
-      if (r.resourceType !== 'Patient' || r.resourceId !== patientId) continue;
-      if (!best || r.fetchedAt > best.fetchedAt) best = r;
-    }
-    return best?.sourceId;
+    return inReadOrder(await patientCacheQuery(this.database.db, tenantId, patientId, sourceId));
   }
 
   /**
@@ -274,47 +388,6 @@ export class PatientContextService {
       this.inFlight.set(key, running);
     }
     return running;
-  }
-
-  /** Names of referenced payers, providers and insurers: one primary-key lookup for all of them. */
-  private async names(tenantId: string, sourceId: string, rows: CachedResource[]): Promise<Map<string, string>> {
-    const wanted = new Set<string>();
-    const want = (ref: unknown) => {
-      const key = keyOfReference(ref as { reference?: string } | undefined);
-      if (key && NAMED_TYPES.includes(key.type)) wanted.add(keyString(key));
-    };
-    for (const { resource: r } of rows) {
-      for (const payor of (r.payor as unknown[] | undefined) ?? []) want(payor);
-      want(r.provider);
-      want(r.insurer);
-      want(r.requestor);
-    }
-    if (wanted.size === 0) return new Map();
-    const ids = [...wanted].map((k) => k.split('/')[1]!);
-    const found = await this.database.db
-      .select({
-        resourceType: fhirResource.resourceType,
-        resourceId: fhirResource.resourceId,
-        name: sql<unknown>`${fhirResource.resource} -> 'name'`,
-      })
-      .from(fhirResource)
-      .where(
-        and(
-          eq(fhirResource.tenantId, tenantId),
-          eq(fhirResource.sourceId, sourceId),
-          inArray(fhirResource.resourceType, NAMED_TYPES),
-          inArray(fhirResource.resourceId, ids),
-          // A payer or provider the EHR deleted is not named from a stale copy.
-          eq(fhirResource.deleted, false),
-        ),
-      );
-    const names = new Map<string, string>();
-    for (const row of found) {
-      const key = `${row.resourceType}/${row.resourceId}`;
-      const text = nameText(row.name);
-      if (wanted.has(key) && text) names.set(key, text);
-    }
-    return names;
   }
 
   /** The patient's tickets on ticket_tenant_patient_idx (tenant, patient_ref, created_at desc). */

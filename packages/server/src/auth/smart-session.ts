@@ -31,8 +31,14 @@ export interface SmartDeps {
   contextMaxAgeMs?: number;
   /** Agent-view refresh budget before serving the cache as stale (default 5 s). */
   refreshTimeoutMs?: number;
-  /** Lifetime of the session token issued after a launch (default 900 s, HIPAA-04). */
+  /**
+   * Lifetime of the session token issued after a launch, and so the idle limit: the app renews it on user
+   * input (POST /auth/session/renew), so a session without input expires this long after the last renewal
+   * (default 900 s, HIPAA-04).
+   */
   sessionTtlSeconds?: number;
+  /** Absolute lifetime of a launch session, renewals included (default 8 h, HIPAA-04). */
+  sessionMaxSeconds?: number;
   /** Timeout of each call to the EHR during the exchange: discovery, JWKS, Patient read (default 5 s). */
   httpTimeoutMs?: number;
   /** How long a discovered openid-configuration is reused (default 1 h). */
@@ -228,7 +234,15 @@ export class SmartSessionExchange {
         requestId,
       });
       const token = await this.deps.keys.issue(
-        { tenantId: chosen.tenantId, userId: user.id, roles: user.roles, kind: 'user', patient: input.patient },
+        {
+          tenantId: chosen.tenantId,
+          userId: user.id,
+          roles: user.roles,
+          kind: 'user',
+          patient: input.patient,
+          // Wall time, as the token's own iat/exp: the absolute limit is checked against them.
+          sessionStart: Math.floor(Date.now() / 1000),
+        },
         this.ttl,
       );
       this.deps.afterAudit?.(chosen.tenantId);
@@ -487,4 +501,30 @@ export class SmartSessionExchange {
       detail: { reason: (refusal?.error.extensions.reason as string | undefined) ?? 'internal', sourceId },
     });
   }
+}
+
+/**
+ * HIPAA-04 automatic logoff, server side: a launch session's token lives `ttlSeconds` (the idle limit) and is
+ * renewed only by the app on user input, so a session left idle expires and is refused with 401; renewals stop
+ * at `maxSeconds` after the launch (absolute lifetime). Only launch-session tokens (patient-scoped, with a
+ * session start) renew; anything else is refused.
+ */
+export async function renewSession(
+  keys: TokenKeys,
+  token: string,
+  options: { ttlSeconds?: number | undefined; maxSeconds?: number | undefined } = {},
+): Promise<{ token: string; expiresIn: number }> {
+  const claims = await keys.verify(token);
+  if (claims.kind !== 'user' || !claims.patient || claims.sessionStart === undefined) {
+    throw new UnauthorizedError('Only a session from an EHR launch can be renewed', { reason: 'not-a-session' });
+  }
+  const ttl = options.ttlSeconds ?? 900;
+  const left = claims.sessionStart + (options.maxSeconds ?? 8 * 3600) - Math.floor(Date.now() / 1000);
+  if (left <= 0) {
+    throw new UnauthorizedError('The session reached its maximum lifetime; launch the app again from the EHR', {
+      reason: 'session-lifetime',
+    });
+  }
+  const expiresIn = Math.min(ttl, left);
+  return { token: await keys.issue(claims, expiresIn), expiresIn };
 }

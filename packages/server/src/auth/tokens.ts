@@ -13,6 +13,8 @@ export interface TokenClaims {
   kind: 'user' | 'integration';
   /** Patient the session is scoped to after a SMART launch. */
   patient?: string | undefined;
+  /** When the SMART session began (epoch seconds): renewals never extend it past its absolute lifetime (HIPAA-04). */
+  sessionStart?: number | undefined;
 }
 
 export class TokenKeys {
@@ -20,6 +22,13 @@ export class TokenKeys {
   private readonly key: KeyObject;
   /** True for embedded mode's development key: start-up warns loudly. */
   readonly development: boolean;
+  /**
+   * Tokens already verified, by their exact text (signature included), until their expiry: an HMAC verify
+   * through WebCrypto costs more than the agent view's whole passthrough (bench:agent-view profile). Bounded;
+   * the oldest entry goes first.
+   */
+  private readonly verified = new Map<string, { claims: TokenClaims; expiresAt: number }>();
+  private static readonly VERIFIED_MAX = 2048;
 
   constructor(secret?: string, options: { development?: boolean } = {}) {
     this.development = options.development ?? !secret;
@@ -27,7 +36,13 @@ export class TokenKeys {
   }
 
   async issue(claims: TokenClaims, ttlSeconds: number): Promise<string> {
-    return new SignJWT({ tid: claims.tenantId, roles: claims.roles, knd: claims.kind, pat: claims.patient })
+    return new SignJWT({
+      tid: claims.tenantId,
+      roles: claims.roles,
+      knd: claims.kind,
+      pat: claims.patient,
+      sst: claims.sessionStart,
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
       .setAudience(TOKEN_AUDIENCE)
@@ -39,6 +54,15 @@ export class TokenKeys {
 
   /** Verifies signature, algorithm (HS256 only: `alg: none` and key confusion are refused), issuer, audience and expiry. */
   async verify(token: string): Promise<TokenClaims> {
+    const known = this.verified.get(token);
+    if (known) {
+      if (Date.now() < known.expiresAt) return { ...known.claims, roles: [...known.claims.roles] };
+      this.verified.delete(token);
+    }
+    return this.verifyOnce(token);
+  }
+
+  private async verifyOnce(token: string): Promise<TokenClaims> {
     try {
       const { payload } = await jwtVerify(token, this.key, {
         algorithms: ['HS256'],
@@ -51,13 +75,19 @@ export class TokenKeys {
         : [];
       if (typeof payload.tid !== 'string' || typeof payload.sub !== 'string')
         throw new UnauthorizedError('Token lacks tenant or subject');
-      return {
+      const claims: TokenClaims = {
         tenantId: payload.tid,
         userId: payload.sub,
         roles,
         kind: payload.knd === 'integration' ? 'integration' : 'user',
         patient: typeof payload.pat === 'string' ? payload.pat : undefined,
+        sessionStart: typeof payload.sst === 'number' ? payload.sst : undefined,
       };
+      if (typeof payload.exp === 'number') {
+        if (this.verified.size >= TokenKeys.VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value!);
+        this.verified.set(token, { claims: { ...claims, roles: [...roles] }, expiresAt: payload.exp * 1000 });
+      }
+      return claims;
     } catch (error) {
       if (error instanceof UnauthorizedError) throw error;
       if (error instanceof errors.JWTExpired)

@@ -19,6 +19,9 @@ const schema = z.object({
   FHIRDESK_SANDBOX_PORT: z.coerce.number().int().min(0).max(65535).default(8788),
   FHIRDESK_SMART_CLIENT_ID: z.string().min(1).max(200).default('fhirdesk-agent-app'),
   FHIRDESK_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  // HIPAA-04: idle limit (≤ 15 min by default) and absolute lifetime of a launch session.
+  FHIRDESK_SESSION_IDLE_SECONDS: z.coerce.number().int().min(30).max(3600).default(900),
+  FHIRDESK_SESSION_MAX_SECONDS: z.coerce.number().int().min(300).max(86_400).default(28_800),
   FHIRDESK_BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -1,8 +1,15 @@
 // The sync job: run the connector, then feed what the run changed to the denial rules (issue 5: "when a
-// sync brings a new or changed ClaimResponse/EOB … open a claim-dispute ticket"). Auto-open is
+// sync brings a new or changed ClaimResponse/EOB … open a claim-dispute ticket") and to the agent view's
+// projection (issue 4). Auto-open is
 // idempotent (one ticket per claim and reason), so a retried job or an overlapping run opens nothing twice.
 import { type ConnectorDeps, runSync, type SyncJob, type SyncSummary } from '@fhirdesk/connectors';
-import { type AutoOpenResult, type Database, processAdjudicationChanges, schema } from '@fhirdesk/core';
+import {
+  type AutoOpenResult,
+  type Database,
+  processAdjudicationChanges,
+  rebuildChangedPatientViews,
+  schema,
+} from '@fhirdesk/core';
 import { and, asc, eq, gt, gte, inArray, or } from 'drizzle-orm';
 
 const { fhirResource } = schema;
@@ -11,6 +18,8 @@ const ADJUDICATIONS = ['ClaimResponse', 'ExplanationOfBenefit'];
 export interface SyncJobResult {
   summary: SyncSummary;
   disputes: { opened: number; existing: number; reversals: number };
+  /** Patients whose agent-view projection the run rebuilt (issue #4). */
+  views: number;
 }
 
 /** Adjudications of the source written (inserted or updated) at or after `since`, in batches. */
@@ -67,5 +76,10 @@ export async function runSyncJob(connectors: ConnectorDeps, job: SyncJob): Promi
     summary.inserted + summary.updated > 0
       ? await openDisputesForChanges(connectors.database, job, since)
       : { opened: 0, existing: 0, reversals: 0 };
-  return { summary, disputes };
+  // The agent view reads precomputed parts; rebuild the changed patients' now rather than on their first view.
+  const views =
+    summary.inserted + summary.updated + summary.deleted > 0
+      ? await rebuildChangedPatientViews(connectors.database, job, since, { parallel: 2 })
+      : 0;
+  return { summary, disputes, views };
 }

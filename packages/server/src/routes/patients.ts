@@ -7,7 +7,6 @@ import {
   type Database,
   PatientContextService,
   type RefreshPatient,
-  shapeForRoles,
 } from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { requireRoles } from '../auth/middleware';
@@ -82,8 +81,9 @@ export function patientRoutes(deps: { database: Database; sealer: AuditSealer; c
     }),
     async (c) => {
       const actor = c.get('actor');
-      const view = await context.get(actor, c.req.valid('param').id, { sourceId: c.req.valid('query').source });
-      return c.json(shapeForRoles(view, actor.roles), 200);
+      const body = await context.getJson(actor, c.req.valid('param').id, { sourceId: c.req.valid('query').source });
+      // PostgreSQL assembled the role-shaped JSON (see PatientContextService.getJson); it passes through as text.
+      return c.body(body, 200, { 'content-type': 'application/json' }) as never;
     },
   );
 

@@ -1,10 +1,10 @@
 // POST /auth/session: exchange a SMART launch (id_token + access token + iss + patient) for a short-lived
 // fhirdesk session token. Mounted outside /api/v1 because the caller has no fhirdesk token yet.
-import type { AuditSealer, Clock, Database } from '@fhirdesk/core';
+import { type AuditSealer, type Clock, type Database, UnauthorizedError } from '@fhirdesk/core';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { type SmartDeps, SmartSessionExchange } from '../auth/smart-session';
+import { renewSession, type SmartDeps, SmartSessionExchange } from '../auth/smart-session';
 import type { TokenKeys } from '../auth/tokens';
 import type { AppEnv } from '../http/env';
 import { problems } from '../http/openapi';
@@ -40,6 +40,8 @@ const SessionSchema = z
     patient: z.string(),
   })
   .openapi('Session');
+
+const RenewedSchema = z.object({ token: z.string(), expiresIn: z.number().int() }).openapi('RenewedSession');
 
 export function sessionRoutes(deps: {
   database: Database;
@@ -87,6 +89,32 @@ export function sessionRoutes(deps: {
       },
     }),
     async (c) => c.json(await exchange.exchange(c.req.valid('json'), c.get('requestId')), 200),
+  );
+
+  app.openapi(
+    createRoute({
+      method: 'post',
+      path: '/session/renew',
+      tags: ['Session'],
+      summary:
+        'Renew a launch session on user activity (HIPAA-04): a fresh token for the idle limit, never past the absolute lifetime',
+      security: [{ bearerAuth: [] }],
+      request: { body: { content: { 'application/json': { schema: z.strictObject({}) } }, required: true } },
+      responses: {
+        200: { content: { 'application/json': { schema: RenewedSchema } }, description: 'Session renewed' },
+        ...problems(401, 413, 415),
+      },
+    }),
+    async (c) => {
+      const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+      if (!match)
+        throw new UnauthorizedError('Send the session token as "Authorization: Bearer <token>"', { reason: 'missing' });
+      const renewed = await renewSession(deps.keys, match[1]!, {
+        ttlSeconds: deps.smart?.sessionTtlSeconds,
+        maxSeconds: deps.smart?.sessionMaxSeconds,
+      });
+      return c.json(renewed, 200);
+    },
   );
 
   return app;

@@ -1,3 +1,4 @@
+export * from './agent-view';
 export * from './audit';
 export * from './conversations';
 export * from './disputes';
