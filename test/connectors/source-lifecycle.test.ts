@@ -124,11 +124,24 @@ describe('one worker per source', () => {
     const gate = new Promise<void>((resolve) => {
       release = resolve;
     });
-    const hooks = { beforePageCommit: () => gate };
+    let inside = false;
+    const hooks = {
+      beforePageCommit: () => {
+        inside = true;
+        return gate;
+      },
+    };
     const first = runSync(deps(database, { hooks }), { tenantId, sourceId });
-    // Wait until the first run is inside its page transaction.
-    for (let i = 0; i < 200 && (await runsOf(database, sourceId)).length === 0; i++)
-      await new Promise((r) => setTimeout(r, 10));
+    if (usingPostgres()) {
+      // Wait until the first run is inside its page transaction, which has updated the run row: the second
+      // worker must answer 'busy' at once, not wait on that row (it used to, until the page committed).
+      for (let i = 0; i < 500 && !inside; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(inside).toBe(true);
+    } else {
+      // PGlite has one connection, held by an open transaction: the second run can only come before it.
+      for (let i = 0; i < 200 && (await runsOf(database, sourceId)).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 10));
+    }
     const second = await runSync(deps(database), { tenantId, sourceId }).catch((e: unknown) => e);
     release();
     expect((second as ConnectorError).reason).toBe('busy');

@@ -1,6 +1,6 @@
 // The sync engine: load a source, discover it, take the per-source lease, run one mode, record the run.
 import { type Actor, type Database, NotFoundError, schema } from '@fhirdesk/core';
-import { and, eq, lt, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, sql } from 'drizzle-orm';
 import type { Bundle } from 'fhir/r4';
 import { type AccessTokenProvider, createAccessTokenProvider, noAuth } from '../auth/access-token';
 import { systemScopes } from '../auth/backend-services';
@@ -163,12 +163,30 @@ async function startRun(
       .returning({ id: syncRun.id });
     return rows[0]!.id;
   };
+  const stale = new Date(now.getTime() - (deps.staleRunMs ?? 10 * 60_000));
+  if (mode !== 'patient') {
+    // Look before inserting: the unique lease index makes an INSERT wait for the holder's open page
+    // transaction (it updates the run row), so a busy source would stall this worker for a whole page.
+    const holder = await deps.database.db
+      .select({ id: syncRun.id })
+      .from(syncRun)
+      .where(
+        and(
+          eq(syncRun.tenantId, loaded.tenantId),
+          eq(syncRun.sourceId, loaded.id),
+          eq(syncRun.status, 'running'),
+          sql`${syncRun.mode} <> 'patient'`,
+          gte(syncRun.heartbeatAt, stale),
+        ),
+      )
+      .limit(1);
+    if (holder.length > 0) throw new ConnectorError('busy', 'Source is already being synced by another worker');
+  }
   try {
     return await insert();
   } catch (e) {
     if (mode === 'patient') throw e;
     // The lease is taken: expire it if its worker died, else report the source busy.
-    const stale = new Date(now.getTime() - (deps.staleRunMs ?? 10 * 60_000));
     const expired = await deps.database.db
       .update(syncRun)
       .set({ status: 'aborted', finishedAt: now, error: 'worker stopped sending heartbeats' })
