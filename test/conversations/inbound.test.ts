@@ -1,6 +1,6 @@
 // Inbound channels end to end (issue #6, HIPAA-09): auth, de-duplication, threading, patient matching, triage.
 import { createIntegrationKey, type Database, schema, signWebhookPayload } from '@fhirdesk/core';
-import { and, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildTestApp, createTenantWithAgent, jsonRequest, type TestApp } from '../support/app';
 import { openTestDatabase } from '../support/db';
@@ -37,7 +37,12 @@ const post = (channel: string, apiKey: string, body: unknown) =>
   });
 
 async function eventsOf(ticketId: string) {
-  return database.db.select().from(schema.ticketEvent).where(eq(schema.ticketEvent.ticketId, ticketId));
+  // Timeline order (seq): without ORDER BY PostgreSQL may return rows in any order.
+  return database.db
+    .select()
+    .from(schema.ticketEvent)
+    .where(eq(schema.ticketEvent.ticketId, ticketId))
+    .orderBy(asc(schema.ticketEvent.seq));
 }
 
 describe('inbound messages', () => {

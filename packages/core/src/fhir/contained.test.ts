@@ -4,7 +4,7 @@ import type { Bundle, ExplanationOfBenefit } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { containedCoverages } from './contained';
 
-const synthea = resolve(import.meta.dirname, '../../../../../shared/fixtures/fhir-r4/synthea');
+const synthea = resolve(import.meta.dirname, '../../../../test/fixtures/fhir-r4/synthea');
 
 describe('containedCoverages', () => {
   it('exposes the #coverage contained in every Synthea EOB as the focal coverage', () => {

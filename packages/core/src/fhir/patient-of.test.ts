@@ -4,7 +4,7 @@ import type { Account, Coverage, ExplanationOfBenefit } from 'fhir/r4';
 import { describe, expect, it } from 'vitest';
 import { patientIdOfReference, patientOf } from './patient-of';
 
-const examples = resolve(import.meta.dirname, '../../../../../shared/fixtures/fhir-r4/hl7-r4-examples');
+const examples = resolve(import.meta.dirname, '../../../../test/fixtures/fhir-r4/hl7-r4-examples');
 const load = <T>(name: string): T => JSON.parse(readFileSync(resolve(examples, name), 'utf8')) as T;
 
 describe('patientOf', () => {
