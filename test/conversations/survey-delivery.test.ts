@@ -4,7 +4,15 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InProcessScheduler } from '@fhirdesk/connectors';
-import { AuditSealer, createIntegrationKey, type Database, DeliveryService, schema } from '@fhirdesk/core';
+import {
+  AuditSealer,
+  createIntegrationKey,
+  type Database,
+  DeliveryService,
+  deskMetrics,
+  issueSurveysForResolved,
+  schema,
+} from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -262,10 +270,22 @@ describe('CSAT survey invitations', () => {
         body: 'Hola, ¿está lista mi receta? Necesito saber cuándo puedo recogerla, por favor. Gracias.',
       });
       await database.db.update(schema.ticket).set({ language: 'es' }).where(eq(schema.ticket.id, ticket.ticketId));
+      // One agent reply, then resolution: a first-contact resolution, which the invitation must not spoil.
+      const reply = await app.request(
+        `/api/v1/tickets/${ticket.ticketId}/messages`,
+        jsonRequest(agent.token, 'POST', { channel: 'sms', direction: 'outbound', body: 'Sí, ya está lista.' }),
+      );
+      expect(reply.status).toBe(201);
       await resolve(agent.token, ticket.ticketId);
       await runSurveyJob(agent.tenantId);
       const [queued] = surveyMessages(await timeline(agent.token, ticket.ticketId));
       await sender().processDue();
+      const metrics = await deskMetrics(database, {
+        tenantId: agent.tenantId,
+        from: new Date(Date.now() - 3_600_000),
+        to: new Date(Date.now() + 3_600_000),
+      });
+      expect(metrics.firstContactResolution).toMatchObject({ resolved: 1, firstContact: 1 });
       const mine = posted.filter((p) => p.deliveryId === queued!.delivery!.id);
       expect(mine).toHaveLength(1);
       expect(mine[0]).toMatchObject({ channel: 'sms', to: '+15552019999' });
@@ -308,5 +328,41 @@ describe('CSAT survey invitations', () => {
     expect(items.filter((e) => e.type === 'csat').map((e) => e.data)).toEqual([
       { surveyId: surveys[0]!.id, stage: 'issued', linkSent: false, reason: 'no-outbound-channel' },
     ]);
+  });
+
+  it('issues no survey when its invitation cannot be queued, and issues it with the message on the next run', async () => {
+    const { agent } = await setup({});
+    const resolvedAt = new Date(Date.now() - 60_000);
+    const [row] = await database.db
+      .insert(schema.ticket)
+      .values({
+        tenantId: agent.tenantId,
+        number: 1001,
+        subject: 'Refund',
+        category: 'billing',
+        channel: 'email',
+        status: 'resolved',
+        resolvedAt,
+        createdAt: resolvedAt,
+        updatedAt: resolvedAt,
+      })
+      .returning();
+    const failing = async (): Promise<string> => {
+      throw new Error('signing unavailable');
+    };
+    await expect(
+      issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, link: failing }),
+    ).rejects.toThrow('signing unavailable');
+    expect(await database.db.select().from(schema.survey).where(eq(schema.survey.ticketId, row!.id))).toEqual([]);
+
+    const link = surveyLinkBuilder(new SurveyTokens(surveyKey), PUBLIC_URL);
+    const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, link });
+    expect(issued).toHaveLength(1);
+    const [delivery] = await database.db
+      .select()
+      .from(schema.outboundDelivery)
+      .where(eq(schema.outboundDelivery.ticketId, row!.id));
+    // No inbound message means no address: queued anyway, so it fails visibly instead of vanishing.
+    expect(delivery).toMatchObject({ id: issued[0]!.deliveryId, status: 'queued', recipient: null });
   });
 });
