@@ -87,14 +87,13 @@ async function main(): Promise<void> {
   // SLA sweep and survey issuing: pg-boss recurring jobs on PostgreSQL, timers in this process on PGlite.
   // Survey invitations go out through the reply queue above; the link's origin is the public URL.
   const surveyKey = loadSurveyKey(config);
+  // The listening origin replaces this once the port is bound (PORT=0 picks one).
+  let publicUrl = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   await registerDeskJobs(scheduler, {
     database,
     notifier: slaWebhookFromConfig(config),
     log: (fields, msg) => logger.info(fields, msg),
-    surveyLink: surveyLinkBuilder(
-      new SurveyTokens(surveyKey),
-      config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`,
-    ),
+    surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), () => publicUrl),
     onSurveysIssued: (issued) => {
       for (const tenantId of new Set(issued.map((s) => s.tenantId))) sealer.schedule(tenantId);
       deliveryWorker.kick();
@@ -122,6 +121,7 @@ async function main(): Promise<void> {
   let demo: DemoEhr | undefined;
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const url = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${info.port}`;
+    publicUrl = url;
     logger.info({ url, database: database.kind }, 'fhirdesk listening');
     void announce(url).catch((error: unknown) =>
       logger.error({ err: { type: (error as Error).name } }, 'start-up step failed'),

@@ -59,9 +59,11 @@ export class SurveyTokens {
  * The public survey URL the invitation carries: `{base}/survey/{token}`. The token holds only the
  * survey id, so the URL names no patient, address or ticket.
  */
-export function surveyLinkBuilder(tokens: SurveyTokens, publicBaseUrl: string): SurveyLinkBuilder {
-  const base = publicBaseUrl.replace(/\/+$/, '');
-  return async (surveyId, expiresAt) => `${base}/survey/${await tokens.sign(surveyId, expiresAt)}`;
+export function surveyLinkBuilder(tokens: SurveyTokens, publicBaseUrl: string | (() => string)): SurveyLinkBuilder {
+  // A function when the origin is only known once listening (PORT=0 without FHIRDESK_PUBLIC_URL).
+  const baseOf = typeof publicBaseUrl === 'string' ? () => publicBaseUrl : publicBaseUrl;
+  return async (surveyId, expiresAt) =>
+    `${baseOf().replace(/\/+$/, '')}/survey/${await tokens.sign(surveyId, expiresAt)}`;
 }
 
 const page = (inner: string) =>
