@@ -10,7 +10,7 @@ import {
 import { AuditSealer, DeliveryService, DeliveryWorker, openDatabase } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
-import { loadSecretKey, loadTokenKeys } from './auth/signing-key';
+import { loadSecretKey, loadSurveyKey, loadTokenKeys } from './auth/signing-key';
 import { ConfigError, loadConfig } from './config/config';
 import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
@@ -19,6 +19,7 @@ import { registerDeskJobs, slaWebhookFromConfig } from './jobs/desk-jobs';
 import { runSyncJob } from './jobs/sync-job';
 import { tenantTransports } from './outbound/tenant-transports';
 import { patientRefresher } from './routes/patients';
+import { SurveyTokens, surveyLinkBuilder } from './routes/surveys';
 
 async function main(): Promise<void> {
   let config: ReturnType<typeof loadConfig>;
@@ -66,13 +67,6 @@ async function main(): Promise<void> {
         onTaskError: (e, task) => logger.warn({ task, err: { type: (e as Error).name } }, 'recurring job failed'),
       });
   await scheduler.start();
-  // SLA sweep and survey issuing: pg-boss recurring jobs on PostgreSQL, timers in this process on PGlite.
-  await registerDeskJobs(scheduler, {
-    database,
-    notifier: slaWebhookFromConfig(config),
-    log: (fields, msg) => logger.info(fields, msg),
-  });
-
   // Replies: the queue is the outbound_delivery table, so a restart resumes what was pending, and
   // every server runs a worker (claims use SKIP LOCKED, so no reply is sent by two of them).
   const deliveries = new DeliveryService({
@@ -90,6 +84,22 @@ async function main(): Promise<void> {
   });
   deliveryWorker.start();
 
+  // SLA sweep and survey issuing: pg-boss recurring jobs on PostgreSQL, timers in this process on PGlite.
+  // Survey invitations go out through the reply queue above; the link's origin is the public URL.
+  const surveyKey = loadSurveyKey(config);
+  // The listening origin replaces this once the port is bound (PORT=0 picks one).
+  let publicUrl = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  await registerDeskJobs(scheduler, {
+    database,
+    notifier: slaWebhookFromConfig(config),
+    log: (fields, msg) => logger.info(fields, msg),
+    surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), () => publicUrl),
+    onSurveysIssued: (issued) => {
+      for (const tenantId of new Set(issued.map((s) => s.tenantId))) sealer.schedule(tenantId);
+      deliveryWorker.kick();
+    },
+  });
+
   const app = createApp({
     database,
     keys,
@@ -98,6 +108,7 @@ async function main(): Promise<void> {
     connectors,
     scheduler,
     bodyLimitBytes: config.FHIRDESK_BODY_LIMIT_BYTES,
+    surveyKey,
     smart: {
       refreshPatient: patientRefresher(connectors),
       sessionTtlSeconds: config.FHIRDESK_SESSION_IDLE_SECONDS,
@@ -110,6 +121,7 @@ async function main(): Promise<void> {
   let demo: DemoEhr | undefined;
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     const url = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${info.port}`;
+    publicUrl = url;
     logger.info({ url, database: database.kind }, 'fhirdesk listening');
     void announce(url).catch((error: unknown) =>
       logger.error({ err: { type: (error as Error).name } }, 'start-up step failed'),

@@ -56,10 +56,11 @@ export async function deskMetrics(database: Database, q: MetricsQuery): Promise<
 
   const [main] = await database.query<Record<string, unknown>>(sql`
     with ${cohort},
+    -- The CSAT invitation is an outbound message but not a reply: it does not spoil first contact.
     per_ticket as (
       select c.id, c.status, c.resolved_at, c.first_response_at, c.created_at,
         (select count(*) from ticket_event e where e.ticket_id = c.id and e.type = 'message'
-           and e.direction = 'outbound') as outbound,
+           and e.direction = 'outbound' and (e.data->'survey') is null) as outbound,
         exists (select 1 from ticket_event e where e.ticket_id = c.id and e.type = 'status-changed'
            and (e.data->>'reopened') = 'true') as reopened,
         exists (select 1 from ticket_event e where e.ticket_id = c.id and e.type = 'status-changed'

@@ -1,8 +1,12 @@
 // CSAT surveys (issue #6): one survey per resolution, answered once (1–5 rating, optional comment
 // and 0–10 NPS) before it expires; the answer lands on the ticket timeline. Tokens are signed by the
 // server (jose) and carry only the survey id, so no PHI ever appears in a survey URL.
+
+import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull, sql } from 'drizzle-orm';
+import { recordAudit } from '../audit/record';
 import type { Actor } from '../context/actor';
+import { isOutboundChannel, queueReplyDelivery } from '../conversations/outbound-delivery';
 import { appendTicketEvent, rowsOf } from '../conversations/timeline';
 import type { Database, Executor } from '../db/database';
 import { type Survey, survey } from '../db/schema/conversations';
@@ -20,6 +24,22 @@ export interface IssuedSurvey {
   tenantId: string;
   ticketId: string;
   expiresAt: Date;
+  /** The queued outbound message carrying the link, or null when the channel has no transport. */
+  deliveryId: string | null;
+}
+
+/** Builds the public survey URL for a survey (the server signs the token; core never sees the key). */
+export type SurveyLinkBuilder = (surveyId: string, expiresAt: Date) => Promise<string>;
+
+/**
+ * The patient-facing invitation: the link and nothing else about the case (no subject, diagnosis or
+ * amount), in the ticket's language when it is Spanish, else English.
+ */
+export function surveyInvitation(link: string, language: string | null): string {
+  if (language && /^es\b/i.test(language)) {
+    return `Gracias por contactarnos. ¿Cómo lo hicimos? Responda en un minuto (una sola vez): ${link}`;
+  }
+  return `Thank you for contacting us. How did we do? Tell us in one minute (the link works once): ${link}`;
 }
 
 const surveyActor = (tenantId: string): Actor => ({
@@ -32,33 +52,87 @@ const surveyActor = (tenantId: string): Actor => ({
 
 /**
  * Issue surveys for resolved tickets that have none for their current resolution (a reopened and
- * re-resolved ticket gets a new one). Run as a job; `deliver` sends the link on the ticket's channel.
+ * re-resolved ticket gets a new one). Run as a job. With `link`, each survey's invitation is queued
+ * as an outbound message on the ticket's channel in the same transaction as the survey insert, so a
+ * survey never exists without its message and a rerun (the unique key refuses the insert) never
+ * queues a second one. Phone and in-person tickets have no transport: their survey is issued and the
+ * timeline records that no link was sent (the agent can read it out from there).
  */
 export async function issueSurveysForResolved(
   database: Database,
   now: Date,
-  options: { ttlDays?: number; tenantId?: string; limit?: number } = {},
+  options: { ttlDays?: number; tenantId?: string; limit?: number; link?: SurveyLinkBuilder } = {},
 ): Promise<IssuedSurvey[]> {
   const ttl = options.ttlDays ?? 14;
   const expiresAt = new Date(now.getTime() + ttl * 86_400_000);
   const tenantFilter = options.tenantId ? sql`and t.tenant_id = ${options.tenantId}` : sql``;
-  // Concurrent runs are safe: the unique (ticket_id, resolution_at) key lets only one insert win.
-  const result = await database.db.execute(sql`
-    insert into survey (tenant_id, ticket_id, channel, resolution_at, issued_at, expires_at)
-    select t.tenant_id, t.id, t.channel, t.resolved_at, ${now.toISOString()}::timestamptz,
-      ${expiresAt.toISOString()}::timestamptz
-    from ticket t
-    where t.status = 'resolved' and t.resolved_at is not null ${tenantFilter}
-      and not exists (select 1 from survey s where s.ticket_id = t.id and s.resolution_at = t.resolved_at)
-    limit ${options.limit ?? 500}::int
-    on conflict (ticket_id, resolution_at) do nothing
-    returning id, tenant_id, ticket_id, expires_at`);
-  return rowsOf<{ id: string; tenant_id: string; ticket_id: string; expires_at: string | Date }>(result).map((r) => ({
-    surveyId: r.id,
-    tenantId: r.tenant_id,
-    ticketId: r.ticket_id,
-    expiresAt: new Date(r.expires_at),
-  }));
+  return database.db.transaction(async (tx) => {
+    // Concurrent runs are safe: the unique (ticket_id, resolution_at) key lets only one insert win,
+    // and the loser's transaction inserts nothing, so it queues nothing either.
+    const result = await tx.execute(sql`
+      insert into survey (tenant_id, ticket_id, channel, resolution_at, issued_at, expires_at)
+      select t.tenant_id, t.id, t.channel, t.resolved_at, ${now.toISOString()}::timestamptz,
+        ${expiresAt.toISOString()}::timestamptz
+      from ticket t
+      where t.status = 'resolved' and t.resolved_at is not null ${tenantFilter}
+        and not exists (select 1 from survey s where s.ticket_id = t.id and s.resolution_at = t.resolved_at)
+      limit ${options.limit ?? 500}::int
+      on conflict (ticket_id, resolution_at) do nothing
+      returning id, tenant_id, ticket_id, channel, expires_at`);
+    const rows = rowsOf<{
+      id: string;
+      tenant_id: string;
+      ticket_id: string;
+      channel: string;
+      expires_at: string | Date;
+    }>(result);
+    const issued: IssuedSurvey[] = [];
+    for (const r of rows) {
+      const surveyExpiresAt = new Date(r.expires_at);
+      let deliveryId: string | null = null;
+      if (options.link) {
+        const actor = surveyActor(r.tenant_id);
+        const [t] = await tx.select().from(ticket).where(eq(ticket.id, r.ticket_id));
+        if (isOutboundChannel(r.channel)) {
+          deliveryId = randomUUID();
+          const url = await options.link(r.id, surveyExpiresAt);
+          // Sent through the reply path: queued now, `sent` only once a transport accepted it.
+          const event = await appendTicketEvent(tx, actor, r.ticket_id, 'message', now, {
+            channel: r.channel,
+            direction: 'outbound',
+            body: surveyInvitation(url, t!.language),
+            data: { delivery: { id: deliveryId, status: 'queued' }, survey: { id: r.id } },
+          });
+          await queueReplyDelivery(tx, t!, event, deliveryId, now);
+        } else {
+          await appendTicketEvent(tx, actor, r.ticket_id, 'csat', now, {
+            data: { surveyId: r.id, stage: 'issued', linkSent: false, reason: 'no-outbound-channel' },
+          });
+        }
+        await recordAudit(
+          tx,
+          actor,
+          {
+            action: 'ticket.survey.issue',
+            fhirAction: 'C',
+            entityType: 'Ticket',
+            entityId: r.ticket_id,
+            patientRef: t!.patientRef,
+            detail: { surveyId: r.id, channel: r.channel, ...(deliveryId ? { deliveryId } : { linkSent: false }) },
+          },
+          now,
+        );
+      }
+      issued.push({
+        surveyId: r.id,
+        tenantId: r.tenant_id,
+        ticketId: r.ticket_id,
+        expiresAt: surveyExpiresAt,
+        deliveryId,
+      });
+    }
+    return issued;
+  });
 }
 
 /** The survey behind a verified token, for the public page; refuses used or expired ones. */

@@ -5,10 +5,12 @@ import type { SyncScheduler } from '@fhirdesk/connectors';
 import {
   type Clock,
   type Database,
+  type IssuedSurvey,
   issueSurveysForResolved,
   runSlaSweep,
   type SlaNotifier,
   type SlaSweepResult,
+  type SurveyLinkBuilder,
   signWebhookPayload,
   systemClock,
   webhookSlaNotifier,
@@ -27,6 +29,10 @@ export interface DeskJobsOptions {
   log?: (fields: Record<string, unknown>, message: string) => void;
   /** Limit both jobs to one tenant (a single-tenant deployment; tests sharing a database). */
   tenantId?: string | undefined;
+  /** Builds survey links; with it, each issued survey's invitation is queued on the ticket's channel. */
+  surveyLink?: SurveyLinkBuilder | undefined;
+  /** Called after surveys were issued (and their invitations queued) and committed: kick the sender. */
+  onSurveysIssued?: (issued: IssuedSurvey[]) => void;
   /** Called after each sweep on this worker (tests, metrics). */
   onSlaSweep?: (result: SlaSweepResult) => void;
 }
@@ -60,11 +66,14 @@ export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJo
     }
   });
   await scheduler.recurring(SURVEY_TASK, options.surveyCron ?? '*/5 * * * *', async () => {
-    const issued = await issueSurveysForResolved(
-      options.database,
-      clock.now(),
-      options.tenantId ? { tenantId: options.tenantId } : {},
-    );
-    if (issued.length > 0) log({ issued: issued.length }, 'surveys issued');
+    const issued = await issueSurveysForResolved(options.database, clock.now(), {
+      ...(options.tenantId ? { tenantId: options.tenantId } : {}),
+      ...(options.surveyLink ? { link: options.surveyLink } : {}),
+    });
+    if (issued.length > 0) {
+      const queued = issued.filter((s) => s.deliveryId).length;
+      log({ issued: issued.length, invitationsQueued: queued }, 'surveys issued');
+      options.onSurveysIssued?.(issued);
+    }
   });
 }

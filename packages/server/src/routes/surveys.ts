@@ -8,6 +8,7 @@ import {
   type Database,
   NotFoundError,
   openSurvey,
+  type SurveyLinkBuilder,
   systemClock,
   ValidationError,
 } from '@fhirdesk/core';
@@ -52,6 +53,17 @@ export class SurveyTokens {
       throw new NotFoundError('This survey link is not valid');
     }
   }
+}
+
+/**
+ * The public survey URL the invitation carries: `{base}/survey/{token}`. The token holds only the
+ * survey id, so the URL names no patient, address or ticket.
+ */
+export function surveyLinkBuilder(tokens: SurveyTokens, publicBaseUrl: string | (() => string)): SurveyLinkBuilder {
+  // A function when the origin is only known once listening (PORT=0 without FHIRDESK_PUBLIC_URL).
+  const baseOf = typeof publicBaseUrl === 'string' ? () => publicBaseUrl : publicBaseUrl;
+  return async (surveyId, expiresAt) =>
+    `${baseOf().replace(/\/+$/, '')}/survey/${await tokens.sign(surveyId, expiresAt)}`;
 }
 
 const page = (inner: string) =>
