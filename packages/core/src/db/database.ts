@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { type SQL, sql } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
@@ -24,9 +24,16 @@ export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)),
 export interface Database {
   db: Db;
   kind: 'postgres' | 'pglite';
-  /** Rows of a raw SQL statement, whatever the driver's result shape. */
-  query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor): Promise<T[]>;
+  /**
+   * Rows of a raw SQL statement, whatever the driver's result shape. `prepare` makes PostgreSQL keep the
+   * statement per connection (sent once, then only its parameters): for hot, large statements.
+   */
+  query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor, options?: QueryOptions): Promise<T[]>;
   close(): Promise<void>;
+}
+
+export interface QueryOptions {
+  prepare?: boolean;
 }
 
 export interface DatabaseOptions {
@@ -61,10 +68,16 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
   }
   const client = postgres(url, { max: options.max ?? 20, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
+  const dialect = new PgDialect();
   return {
     db,
     kind: 'postgres',
-    async query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor) {
+    async query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor, options?: QueryOptions) {
+      if (options?.prepare && !executor) {
+        // drizzle's execute() sends the text unprepared every time; the same rendering, but prepared.
+        const query = dialect.sqlToQuery(statement);
+        return (await client.unsafe(query.sql, query.params as never[], { prepare: true })) as unknown as T[];
+      }
       const result = await (executor ?? db).execute(statement);
       return result as unknown as T[];
     },
