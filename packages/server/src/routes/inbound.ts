@@ -18,7 +18,7 @@ import {
   ticketCategories,
   ValidationError,
 } from '@fhirdesk/core';
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import { z } from 'zod';
@@ -144,8 +144,8 @@ export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: Delive
       },
     }),
   );
-  // Delivery receipts for replies we sent on this channel, authenticated exactly like inbound messages.
-  app.post('/:channel/status', async (c) => {
+  // Messages and delivery receipts authenticate alike: known channel, API key or signature over the raw body.
+  const authenticated = async (c: Context<AppEnv>) => {
     const channel = c.req.param('channel') as InboundChannel;
     if (!channels.includes(channel)) throw new HTTPException(404, { message: 'No such inbound channel' });
     c.header('Cache-Control', 'no-store');
@@ -162,6 +162,11 @@ export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: Delive
       clock.now(),
       deps.webhookToleranceSeconds,
     );
+    return { channel, raw, integration };
+  };
+  // Delivery receipts for replies we sent on this channel, authenticated exactly like inbound messages.
+  app.post('/:channel/status', async (c) => {
+    const { channel, raw, integration } = await authenticated(c);
     if (!/^application\/json\b/i.test(c.req.header('content-type') ?? '')) {
       throw new HTTPException(415, { message: 'Send application/json' });
     }
@@ -188,22 +193,7 @@ export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: Delive
     return c.json(await deps.deliveries.providerReceipt(actor, channel, parsed.data), 200);
   });
   app.post('/:channel', async (c) => {
-    const channel = c.req.param('channel') as InboundChannel;
-    if (!channels.includes(channel)) throw new HTTPException(404, { message: 'No such inbound channel' });
-    c.header('Cache-Control', 'no-store');
-    const raw = await c.req.text();
-    const integration = await authenticateInbound(
-      deps.database,
-      channel,
-      {
-        apiKey: c.req.header('x-api-key'),
-        keyId: c.req.header('x-fhirdesk-key-id'),
-        signature: c.req.header('x-fhirdesk-signature'),
-      },
-      raw,
-      clock.now(),
-      deps.webhookToleranceSeconds,
-    );
+    const { channel, raw, integration } = await authenticated(c);
     const result = await inbound.receive(integration, toInput(channel, raw, c.req.header('content-type')));
     return c.json(result, result.outcome === 'duplicate' ? 200 : 201);
   });

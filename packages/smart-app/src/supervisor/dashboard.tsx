@@ -1,36 +1,11 @@
 // Supervisor dashboard (`#/dashboard`, roles supervisor/admin): desk metrics of GET /api/v1/metrics
 // for a period, narrowed to a queue or an agent. Aggregates only, no patient data (HIPAA-07).
+import type { DeskMetrics, DurationStats } from '@fhirdesk/core';
 import { useEffect, useState } from 'preact/hooks';
 import { type Api, ApiError } from '../api';
 import { label } from '../format';
 import { BarChart, duration, percent } from './charts';
 import { type DashboardView, dashboardHash, metricsQuery, PRESET_DAYS, parseDashboardHash, periodOf } from './period';
-
-interface Durations {
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-}
-
-/** The shape of GET /api/v1/metrics (docs/metrics.md). */
-export interface DeskMetrics {
-  from: string;
-  to: string;
-  tickets: number;
-  volumeByChannel: Record<string, number>;
-  volumeByCategory: Record<string, number>;
-  volumeByQueue: Record<string, number>;
-  volumeByAgent: Record<string, number>;
-  firstContactResolution: { resolved: number; firstContact: number; rate: number | null };
-  timeToFirstResponse: Durations;
-  timeToResolution: Durations;
-  sla: { tracked: number; breached: number; compliance: number | null };
-  reopen: { resolved: number; reopened: number; rate: number | null };
-  routing: { triaged: number; corrected: number; accuracy: number | null };
-  escalations: { total: number; writtenBack: number; queued: number };
-  csat: { answers: number; average: number | null; satisfied: number; satisfactionRate: number | null };
-  nps: { answers: number; promoters: number; detractors: number; score: number | null };
-}
 
 interface User {
   id: string;
@@ -178,7 +153,7 @@ function Charts(props: { metrics: DeskMetrics; nameOf: (id: string) => string })
   const m = props.metrics;
   const counts = (r: Record<string, number>, name: (k: string) => string = label) =>
     Object.entries(r).map(([k, v]) => ({ label: name(k), value: v }));
-  const times = (d: Durations) => [
+  const times = (d: DurationStats) => [
     { label: 'Median', value: d.medianSeconds, display: duration(d.medianSeconds) },
     { label: '90th percentile', value: d.p90Seconds, display: duration(d.p90Seconds) },
   ];

@@ -1,12 +1,19 @@
 // Runs the shipped default rules and red-flag list over the labelled EN/ES corpus (issue #6).
-// Accuracy is printed for tuning; a red-flag message that is not flagged fails the test outright.
+// Accuracy is printed for tuning (test output over a synthetic corpus, no PHI; it lives in test/, not server
+// source); a red-flag message that is not flagged fails the test outright.
 import { readFileSync } from 'node:fs';
+import {
+  defaultRoutingFallback,
+  defaultRoutingRules,
+  RedFlagDetector,
+  Router,
+  type TicketCategory,
+  type TicketChannel,
+  ticketCategories,
+  ticketChannels,
+  triageMessage,
+} from '@fhirdesk/core';
 import { describe, expect, it } from 'vitest';
-import { type TicketCategory, type TicketChannel, ticketCategories, ticketChannels } from '../db/schema/enums';
-import { defaultRoutingFallback, defaultRoutingRules } from './default-rules';
-import { RedFlagDetector } from './red-flags';
-import { Router } from './routing-engine';
-import { triageMessage } from './triage';
 
 interface CorpusMessage {
   id: string;
@@ -22,7 +29,7 @@ const accuracyFloor = 0.85;
 const languages = ['en', 'es'] as const;
 
 function loadCorpus(language: string): CorpusMessage[] {
-  const url = new URL(`../../../../test/data/triage/corpus.${language}.json`, import.meta.url);
+  const url = new URL(`../data/triage/corpus.${language}.json`, import.meta.url);
   return (JSON.parse(readFileSync(url, 'utf8')) as { messages: CorpusMessage[] }).messages;
 }
 
