@@ -4,19 +4,25 @@
 // stage moves that move the ticket status, payer contact log, outcome, minimum necessary for an agent
 // (HIPAA-07), "dispute this claim" from the agent view opening a real dispute, axe-core and a 400 px viewport.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { type Actor, DisputeService, type FullDisputeView, schema } from '@fhirdesk/core';
 import { and, eq, notInArray } from 'drizzle-orm';
 import type { Claim, Patient } from 'fhir/r4';
-import type { BrowserContext, Frame, Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
 import { countdown } from '../../packages/smart-app/src/billing/queue-query';
 import { cacheResources } from '../agent-view/cache-fixtures';
 import { cache, claimContext, deniedEob, hl7 } from '../disputes/support';
 import { createTestUser, TEST_SECRET, type TestUser } from '../support/app';
-import { ARTIFACTS, type Harness, seedPatientCache, startHarness } from './harness';
+import {
+  ARTIFACTS,
+  expectNoSeriousAxeViolations,
+  type Harness,
+  seedPatientCache,
+  standaloneLaunch,
+  startHarness,
+} from './harness';
 
 let h: Harness;
 let patientId: string;
@@ -28,7 +34,6 @@ let sam: TestUser;
 /** Seeded disputes by letter: A (EOB-backed, due soon), B (large), C (overdue), D. */
 const ids: Record<'A' | 'B' | 'C' | 'D', string> = { A: '', B: '', C: '', D: '' };
 const patientNames: string[] = [];
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 const daysAgo = (n: number) => new Date(Date.now() - n * 86_400_000).toISOString().slice(0, 10);
 const usd = (v: number) => new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' }).format(v);
@@ -109,28 +114,9 @@ afterAll(async () => {
   await h?.close();
 });
 
-async function standalone(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${h.serverOrigin}/app/launch.html?iss=${encodeURIComponent(h.ehr.fhirBaseUrl)}`);
-  await page.waitForSelector('#practitioner');
-  await page.selectOption('#patient', patientId);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/app\/index\.html/);
-  await page.waitForSelector('#claims-h', { timeout: 20_000 });
-  return page;
-}
+const standalone = (context: BrowserContext): Promise<Page> => standaloneLaunch(h, context, patientId, '#claims-h');
 
-async function axe(target: Page | Frame, name: string) {
-  await target.evaluate(axeSource);
-  const result = (await target.evaluate(async () => {
-    const w = window as unknown as {
-      axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
-    };
-    return w.axe.run({ runOnly: ['wcag2a', 'wcag2aa'] });
-  })) as { violations: { id: string; impact: string }[] };
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${name}: ${v.id}`)).toEqual([]);
-}
+const axe = expectNoSeriousAxeViolations;
 
 const rowIds = (page: Page) => page.$$eval('tr.dispute-row', (rows) => rows.map((r) => r.getAttribute('data-ticket')));
 

@@ -1,13 +1,15 @@
 // Browser-test harness: the sandbox EHR (requireAuth), the real fhirdesk server on 127.0.0.1:0 over the
 // test database, a tenant whose source is the sandbox, the patient's resources in the cache, and
 // Debian's Chromium driven by playwright-core. Missing Chromium fails loudly (never a skip).
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AuditSealer, type Database } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import type { Resource } from 'fhir/r4';
-import { type Browser, type BrowserContext, chromium } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Frame, type Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { createApp } from '../../packages/server/src/app';
 import type { SmartDeps } from '../../packages/server/src/auth/smart-session';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
@@ -128,4 +130,40 @@ export async function startHarness(options: { smart?: SmartDeps } = {}): Promise
       await ehr.close();
     },
   };
+}
+
+/**
+ * Standalone launch from the sandbox EHR's practitioner login and patient picker, in a new page of `context`;
+ * resolves once the app is at index.html (and `waitFor` is on the page, when given).
+ */
+export async function standaloneLaunch(
+  h: Pick<Harness, 'serverOrigin' | 'ehr'>,
+  context: BrowserContext,
+  patientId: string,
+  waitFor?: string,
+): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(`${h.serverOrigin}/app/launch.html?iss=${encodeURIComponent(h.ehr.fhirBaseUrl)}`);
+  await page.waitForSelector('#practitioner');
+  await page.selectOption('#patient', patientId);
+  await page.click('button[type=submit]');
+  await page.waitForURL(/\/app\/index\.html/);
+  if (waitFor) await page.waitForSelector(waitFor, { timeout: 20_000 });
+  return page;
+}
+
+let axeSource: string | undefined;
+
+/** axe-core (WCAG 2 A/AA) on the page or frame: no serious or critical violations. */
+export async function expectNoSeriousAxeViolations(target: Page | Frame, name: string): Promise<void> {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await target.evaluate(axeSource);
+  const result = (await target.evaluate(async () => {
+    const w = window as unknown as {
+      axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
+    };
+    return w.axe.run({ runOnly: ['wcag2a', 'wcag2aa'] });
+  })) as { violations: { id: string; impact: string }[] };
+  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  expect(serious.map((v) => `${name}: ${v.id}`)).toEqual([]);
 }

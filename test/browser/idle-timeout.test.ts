@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Patient } from 'fhir/r4';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ARTIFACTS, type Harness, seedPatientCache, startHarness } from './harness';
+import { ARTIFACTS, type Harness, seedPatientCache, standaloneLaunch, startHarness } from './harness';
 
 const IDLE_SECONDS = 4;
 let h: Harness;
@@ -58,13 +58,7 @@ const storedToken = (page: Page) =>
 
 it('names the ticket assignee; keeps an active session, then signs out after the idle limit and clears the token (HIPAA-04)', async () => {
   const context = await h.newContext();
-  const page = await context.newPage();
-  await page.goto(`${h.serverOrigin}/app/launch.html?iss=${encodeURIComponent(h.ehr.fhirBaseUrl)}`);
-  await page.waitForSelector('#practitioner');
-  await page.selectOption('#patient', patientId);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/app\/index\.html/);
-  await page.waitForSelector('.patient-name', { timeout: 20_000 });
+  const page = await standaloneLaunch(h, context, patientId, '.patient-name');
   // Issue 4: the patient's ticket list names the assignee.
   const assignee = await page.waitForSelector('.ticket-row .assignee', { timeout: 20_000 });
   expect(await assignee.textContent()).toBe('Assigned to Robin Assignee');

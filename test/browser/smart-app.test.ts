@@ -1,20 +1,21 @@
-// The SMART agent app in a real browser (issue #4): EHR launch from the sandbox EHR page, standalone
-// launch, the agent view, tickets, launch refusals, a 400 px viewport and axe-core checks.
-// Covers SAL-04, SAL-10, SAL-11, SAL-20..23, SAL-43, SAL-50, SAL-53, SAL-60, SAL-84, CJS-01, CJS-02, INF-S-01..03.
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type { Coverage, ExplanationOfBenefit, Patient } from 'fhir/r4';
 import type { BrowserContext, Frame, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, type Harness, seedPatientCache, startHarness } from './harness';
+import {
+  ARTIFACTS,
+  expectNoSeriousAxeViolations,
+  type Harness,
+  seedPatientCache,
+  standaloneLaunch,
+  startHarness,
+} from './harness';
 
 let h: Harness;
 let patientId: string;
 let otherPatientId: string;
 let patientName: string;
 let sourceId: string;
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 function displayName(p: Patient): string {
   const n = p.name?.find((x) => x.use === 'official') ?? p.name?.[0];
@@ -55,27 +56,9 @@ async function appFrame(page: Page): Promise<Frame> {
 }
 
 /** Standalone launch in a fresh context; returns the page at the app (or its error). */
-async function standalone(context: BrowserContext, pick = patientId): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${h.serverOrigin}/app/launch.html?iss=${encodeURIComponent(h.ehr.fhirBaseUrl)}`);
-  await page.waitForSelector('#practitioner');
-  await page.selectOption('#patient', pick);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/app\/index\.html/);
-  return page;
-}
+const standalone = (context: BrowserContext, pick = patientId): Promise<Page> => standaloneLaunch(h, context, pick);
 
-async function axe(target: Page | Frame, name: string) {
-  await target.evaluate(axeSource);
-  const result = (await target.evaluate(async () => {
-    const w = window as unknown as {
-      axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
-    };
-    return w.axe.run({ runOnly: ['wcag2a', 'wcag2aa'] });
-  })) as { violations: { id: string; impact: string }[] };
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${name}: ${v.id}`)).toEqual([]);
-}
+const axe = expectNoSeriousAxeViolations;
 
 describe('EHR launch from the sandbox EHR page', () => {
   let context: BrowserContext;

@@ -1,10 +1,3 @@
-// The supervisor dashboard and the red-flag safety prompt in a real browser (issue #6). Tickets, replies,
-// resolutions, SLA notices, escalations and survey answers are made by the real services, so the
-// charts show non-trivial figures, compared with what GET /api/v1/metrics answers for the same period.
-// Covers HIPAA-07 (aggregates only on the dashboard), HIPAA-11 (no PHI in the hash), WB-01/WB-03
-// (escalation written back as a Task, or queued and said so).
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import {
   answerSurvey,
@@ -25,13 +18,20 @@ import { metricsQuery, parseDashboardHash } from '../../packages/smart-app/src/s
 import { addSource, cachePatient } from '../conversations/support';
 import { type SandboxEhr, startSandboxEhr } from '../sandbox-ehr/index';
 import { TEST_SECRET } from '../support/app';
-import { ARTIFACTS, CLIENT_ID, type Harness, seedPatientCache, startHarness } from './harness';
+import {
+  ARTIFACTS,
+  CLIENT_ID,
+  expectNoSeriousAxeViolations,
+  type Harness,
+  seedPatientCache,
+  standaloneLaunch,
+  startHarness,
+} from './harness';
 
 let h: Harness;
 let writable: SandboxEhr;
 let launchPatient: string;
 const tickets: Record<'enFlag' | 'esFlag', string> = { enFlag: '', esFlag: '' };
-const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 const DAY = 86_400_000;
 
 async function seed(database: Database, tenantId: string) {
@@ -140,28 +140,9 @@ afterAll(async () => {
   await writable?.close();
 });
 
-async function launch(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  await page.goto(`${h.serverOrigin}/app/launch.html?iss=${encodeURIComponent(h.ehr.fhirBaseUrl)}`);
-  await page.waitForSelector('#practitioner');
-  await page.selectOption('#patient', launchPatient);
-  await page.click('button[type=submit]');
-  await page.waitForURL(/\/app\/index\.html/);
-  await page.waitForSelector('.app-nav', { timeout: 20_000 });
-  return page;
-}
+const launch = (context: BrowserContext): Promise<Page> => standaloneLaunch(h, context, launchPatient, '.app-nav');
 
-async function axe(page: Page, name: string) {
-  await page.evaluate(axeSource);
-  const result = (await page.evaluate(async () => {
-    const w = window as unknown as {
-      axe: { run: (o: unknown) => Promise<{ violations: { id: string; impact: string }[] }> };
-    };
-    return w.axe.run({ runOnly: ['wcag2a', 'wcag2aa'] });
-  })) as { violations: { id: string; impact: string }[] };
-  const serious = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-  expect(serious.map((v) => `${name}: ${v.id}`)).toEqual([]);
-}
+const axe = expectNoSeriousAxeViolations;
 
 /** What the API says for a dashboard hash, with a supervisor token of the launched user. */
 async function apiMetrics(page: Page, hash: string) {
