@@ -260,7 +260,9 @@ describe('re-assignment when the queue changes', () => {
       .select({ detail: schema.auditEvent.detail })
       .from(schema.auditEvent)
       .where(and(eq(schema.auditEvent.entityId, ticket.id), eq(schema.auditEvent.action, 'ticket.assign')));
-    expect(audits.at(-1)?.detail).toMatchObject({ assigneeId: spanishPharmacist!.id, strategy: 'least-loaded' });
+    expect(audits.map((a) => a.detail)).toContainEqual(
+      expect.objectContaining({ assigneeId: spanishPharmacist!.id, strategy: 'least-loaded' }),
+    );
   });
 
   it('keeps an assignee who serves the new queue, and unassigns (saying why) when nobody in it fits', async () => {
@@ -300,6 +302,74 @@ describe('re-assignment when the queue changes', () => {
     const third = await createTicket(d, { language: 'en' });
     const kept = third.assigneeId;
     expect((await patch(d, third.id, { queue: 'no-policy-queue' })).assigneeId).toBe(kept);
+  });
+});
+
+describe('re-routing by a red-flag follow-up message', () => {
+  it('moves a threaded conversation to the clinical-escalation queue, urgent, and assigns it there', async () => {
+    const d = await desk(2);
+    const [billingAgent, nurseLine] = d.agents;
+    await skills(d, billingAgent!, { queues: ['billing'], languages: ['en'], available: true });
+    await skills(d, nurseLine!, { queues: ['clinical-escalation'], languages: ['en'], available: true });
+    await put(d.supervisor.token, '/queues/billing', { strategy: 'round-robin' });
+    await put(d.supervisor.token, '/queues/clinical-escalation', { strategy: 'least-loaded' });
+    const inbound = new InboundService({ database });
+    const integration = { keyId: 'k', tenantId: d.tenantId, name: 'gw', channels: ['email' as const] };
+    const first = await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-1',
+      from: { email: 'sam@example.org' },
+      subject: 'Question about my bill',
+      body: 'I have a question about my hospital bill. I do not understand the charge and want to pay my balance.',
+    });
+    let [row] = await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, first.ticketId));
+    expect(row).toMatchObject({ queue: 'billing', assigneeId: billingAgent!.id });
+
+    const followUp = await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-2',
+      from: { email: 'sam@example.org' },
+      subject: `Re: Question about my bill [T-${first.ticketNumber}]`,
+      body: 'Also I have had chest pain since this morning and it is getting worse.',
+    });
+    expect(followUp).toMatchObject({ outcome: 'threaded', ticketId: first.ticketId });
+    [row] = await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, first.ticketId));
+    expect(row).toMatchObject({ queue: 'clinical-escalation', priority: 'urgent', assigneeId: nurseLine!.id });
+    const events = await database.db
+      .select({ type: schema.ticketEvent.type, data: schema.ticketEvent.data })
+      .from(schema.ticketEvent)
+      .where(eq(schema.ticketEvent.ticketId, first.ticketId))
+      .orderBy(asc(schema.ticketEvent.seq));
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'red-flag')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'triaged').at(-1)?.data).toMatchObject({
+      cause: 'threaded-message',
+      queue: 'clinical-escalation',
+      priority: 'urgent',
+      previous: { queue: 'billing' },
+      ruleIds: [expect.stringMatching(/^red-flag:/)],
+    });
+    expect(events.filter((e) => e.type === 'assigned').at(-1)?.data).toMatchObject({
+      from: billingAgent!.id,
+      to: nurseLine!.id,
+      cause: 'queue-changed',
+      previousQueue: 'billing',
+    });
+
+    // A further red-flag message on the already-escalated ticket moves nothing again.
+    await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-3',
+      from: { email: 'sam@example.org' },
+      subject: `Re: Question about my bill [T-${first.ticketNumber}]`,
+      body: 'The chest pain is still there.',
+    });
+    const after = await database.db
+      .select({ type: schema.ticketEvent.type })
+      .from(schema.ticketEvent)
+      .where(eq(schema.ticketEvent.ticketId, first.ticketId));
+    expect(after.filter((e) => e.type === 'assigned')).toHaveLength(types.filter((t) => t === 'assigned').length);
+    expect(after.filter((e) => e.type === 'triaged')).toHaveLength(types.filter((t) => t === 'triaged').length);
   });
 });
 
