@@ -114,7 +114,7 @@ export class ChannelSettingsService {
   }
 
   async get(actor: Actor): Promise<ChannelSettingsView> {
-    return this.deps.database.db.transaction(async (tx) => {
+    const view = await this.deps.database.db.transaction(async (tx) => {
       const view = await this.viewOf(tx, actor.tenantId);
       await recordAudit(
         tx,
@@ -124,6 +124,8 @@ export class ChannelSettingsService {
       );
       return view;
     });
+    this.deps.afterCommit?.(actor);
+    return view;
   }
 
   async setOutbound(actor: Actor, input: OutboundSettingsInput): Promise<ChannelSettingsView> {
