@@ -1,7 +1,8 @@
 // HIPAA-04 automatic logoff on the server: a launch session's token lasts the idle limit and is renewed only
 // on the app's input, so an idle session is rejected with 401; renewals stop at the absolute lifetime.
 import { randomUUID } from 'node:crypto';
-import { AuditSealer, type Database, schema } from '@fhirdesk/core';
+import { AuditSealer, type Database, schema, verifyAuditChain } from '@fhirdesk/core';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../packages/server/src/app';
 import { type TokenClaims, TokenKeys } from '../../packages/server/src/auth/tokens';
@@ -74,5 +75,42 @@ describe('session idle limit (HIPAA-04)', () => {
     const res = await renew(app, apiToken);
     expect(res.status).toBe(401);
     expect(((await res.json()) as { reason?: string }).reason).toBe('not-a-session');
+  });
+
+  it('audits each renewal and each refusal at the absolute lifetime like the other session events (HIPAA-06)', async () => {
+    const tenantId = await createTestTenant(database);
+    const userId = randomUUID();
+    await database.db.insert(schema.appUser).values({ id: userId, tenantId, displayName: 'Agent', roles: ['agent'] });
+    const mine = { ...claims, tenantId, userId };
+    const app = appWith({ sessionTtlSeconds: 900, sessionMaxSeconds: 3600 });
+    const ok = await app.request(
+      '/auth/session/renew',
+      jsonRequest(
+        await keys.issue({ ...mine, sessionStart: nowSeconds() }, 60),
+        'POST',
+        {},
+        { 'x-request-id': 'renew-1' },
+      ),
+    );
+    expect(ok.status).toBe(200);
+    expect((await renew(app, await keys.issue({ ...mine, sessionStart: nowSeconds() - 3601 }, 60))).status).toBe(401);
+    // An API token is refused before any session exists: nothing to audit as a renewal.
+    expect((await renew(app, await keys.issue({ ...mine, patient: undefined }, 60))).status).toBe(401);
+    await sealer.flush();
+    const rows = await database.db
+      .select()
+      .from(schema.auditEvent)
+      .where(and(eq(schema.auditEvent.tenantId, tenantId), eq(schema.auditEvent.action, 'session.renew')))
+      .orderBy(asc(schema.auditEvent.occurredAt));
+    expect(rows.map((r) => [r.outcome, r.actorId, r.patientRef, r.entityType])).toEqual([
+      ['success', userId, 'Patient/pat1', 'Session'],
+      ['failure', userId, 'Patient/pat1', 'Session'],
+    ]);
+    expect(rows[0]!.requestId).toBe('renew-1');
+    expect(rows[0]!.detail).toMatchObject({ fhirAction: 'E', expiresIn: 900 });
+    expect(rows[1]!.detail).toMatchObject({ reason: 'session-lifetime' });
+    // The renewal rows are sealed into the tenant's hash chain.
+    const chain = await verifyAuditChain(database.db, tenantId);
+    expect(chain).toMatchObject({ ok: true, unsealed: 0 });
   });
 });

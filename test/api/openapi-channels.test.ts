@@ -46,6 +46,23 @@ describe('OpenAPI document for the channel routes', () => {
     expect(methods('/api/v1/assignment/agents/{id}')).toEqual(['put']);
     expect(methods('/api/v1/assignment/queues/{queue}')).toEqual(['put']);
     expect(methods('/api/v1/assignment/me/availability')).toEqual(['put']);
+    expect(methods('/api/v1/channel-settings')).toEqual(['get']);
+    expect(methods('/api/v1/channel-settings/outbound')).toEqual(['put']);
+    expect(methods('/api/v1/channel-settings/sla-webhook')).toEqual(['delete', 'put']);
+    expect(methods('/api/v1/channel-settings/integration-keys')).toEqual(['get', 'post']);
+    expect(methods('/api/v1/channel-settings/integration-keys/{id}/rotate')).toEqual(['post']);
+  });
+
+  it('documents channel secrets as write-only: request bodies take them, responses only summarise them', async () => {
+    const doc = (await (await t.app.request('/openapi.json')).json()) as Doc;
+    const text = (schema: unknown) => JSON.stringify(schema);
+    const put = doc.paths['/api/v1/channel-settings/outbound']!.put!;
+    expect(text(put.requestBody)).toContain('SetOutboundSettings');
+    const settings = text(doc.components.schemas.ChannelSettings);
+    expect(settings).toContain('SecretSummary');
+    expect(settings).not.toMatch(/"pass"|"secret":\{"type":"string"/);
+    const escalate = text(doc.paths['/api/v1/escalations']!.post!.requestBody);
+    expect(escalate).toContain('performerType');
   });
 
   it('describes inbound security, the SMS form body, the metrics query and the escalation body', async () => {

@@ -211,6 +211,168 @@ describe('assignment strategies', () => {
   });
 });
 
+describe('re-assignment when the queue changes', () => {
+  const assignedEvents = async (ticketId: string) =>
+    (
+      await database.db
+        .select({ data: schema.ticketEvent.data })
+        .from(schema.ticketEvent)
+        .where(and(eq(schema.ticketEvent.ticketId, ticketId), eq(schema.ticketEvent.type, 'assigned')))
+        .orderBy(asc(schema.ticketEvent.seq))
+    ).map((e) => e.data);
+  const assigneeOf = async (ticketId: string) =>
+    (await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, ticketId)))[0]!.assigneeId;
+  const patch = async (d: Desk, ticketId: string, body: Record<string, unknown>) => {
+    const current = (await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, ticketId)))[0]!;
+    const res = await t.app.request(
+      `/api/v1/tickets/${ticketId}`,
+      jsonRequest(d.supervisor.token, 'PATCH', body, { 'if-match': `W/"${current.version}"` }),
+    );
+    expect(res.status).toBe(200);
+    return (await res.json()) as { assigneeId: string | null; queue: string };
+  };
+
+  it("an agent edit moving a ticket to a queue its assignee does not serve runs that queue's strategy, by language", async () => {
+    const d = await desk(3);
+    const [billingAgent, englishPharmacist, spanishPharmacist] = d.agents;
+    await skills(d, billingAgent!, { queues: ['billing'], languages: ['en', 'es'], available: true });
+    await skills(d, englishPharmacist!, { queues: ['pharmacy'], languages: ['en'], available: true });
+    await skills(d, spanishPharmacist!, { queues: ['pharmacy'], languages: ['es'], available: true });
+    await put(d.supervisor.token, '/queues/billing', { strategy: 'round-robin' });
+    await put(d.supervisor.token, '/queues/pharmacy', { strategy: 'least-loaded' });
+
+    const ticket = await createTicket(d, { language: 'es-MX' });
+    expect(ticket.assigneeId).toBe(billingAgent!.id);
+    const moved = await patch(d, ticket.id, { queue: 'pharmacy', category: 'prescription' });
+    expect(moved).toMatchObject({ queue: 'pharmacy', assigneeId: spanishPharmacist!.id });
+    expect(await assigneeOf(ticket.id)).toBe(spanishPharmacist!.id);
+    expect((await assignedEvents(ticket.id)).at(-1)).toMatchObject({
+      from: billingAgent!.id,
+      to: spanishPharmacist!.id,
+      rule: 'auto',
+      strategy: 'least-loaded',
+      queue: 'pharmacy',
+      cause: 'queue-changed',
+      previousQueue: 'billing',
+      languageMatched: true,
+    });
+    const audits = await database.db
+      .select({ detail: schema.auditEvent.detail })
+      .from(schema.auditEvent)
+      .where(and(eq(schema.auditEvent.entityId, ticket.id), eq(schema.auditEvent.action, 'ticket.assign')));
+    expect(audits.map((a) => a.detail)).toContainEqual(
+      expect.objectContaining({ assigneeId: spanishPharmacist!.id, strategy: 'least-loaded' }),
+    );
+  });
+
+  it('keeps an assignee who serves the new queue, and unassigns (saying why) when nobody in it fits', async () => {
+    const d = await desk(2);
+    const [both, billingOnly] = d.agents;
+    await skills(d, both!, { queues: ['billing', 'claims'], languages: ['en'], available: true });
+    await skills(d, billingOnly!, { queues: ['billing'], languages: ['en'], available: true });
+    await put(d.supervisor.token, '/queues/billing', { strategy: 'round-robin' });
+    await put(d.supervisor.token, '/queues/claims', { strategy: 'round-robin' });
+    await put(d.supervisor.token, '/queues/pharmacy', { strategy: 'round-robin' });
+
+    const first = await createTicket(d, { language: 'en' });
+    expect(first.assigneeId).toBe(both!.id);
+    const before = (await assignedEvents(first.id)).length;
+    expect((await patch(d, first.id, { queue: 'claims' })).assigneeId).toBe(both!.id);
+    expect(await assignedEvents(first.id)).toHaveLength(before);
+
+    // The routing correction API (agents fixing triage) takes the same path; pharmacy has nobody.
+    const second = await createTicket(d, { language: 'en' });
+    expect(second.assigneeId).toBe(billingOnly!.id);
+    const res = await t.app.request(
+      `/api/v1/conversations/tickets/${second.id}/routing`,
+      jsonRequest(d.supervisor.token, 'PUT', { queue: 'pharmacy' }),
+    );
+    expect(res.status).toBe(200);
+    expect(await assigneeOf(second.id)).toBeNull();
+    expect((await assignedEvents(second.id)).at(-1)).toMatchObject({
+      from: billingOnly!.id,
+      to: null,
+      queue: 'pharmacy',
+      reason: 'no-agent-speaks-language',
+      cause: 'queue-changed',
+      previousQueue: 'billing',
+    });
+
+    // A queue without a policy leaves the assignment as it is.
+    const third = await createTicket(d, { language: 'en' });
+    const kept = third.assigneeId;
+    expect((await patch(d, third.id, { queue: 'no-policy-queue' })).assigneeId).toBe(kept);
+  });
+});
+
+describe('re-routing by a red-flag follow-up message', () => {
+  it('moves a threaded conversation to the clinical-escalation queue, urgent, and assigns it there', async () => {
+    const d = await desk(2);
+    const [billingAgent, nurseLine] = d.agents;
+    await skills(d, billingAgent!, { queues: ['billing'], languages: ['en'], available: true });
+    await skills(d, nurseLine!, { queues: ['clinical-escalation'], languages: ['en'], available: true });
+    await put(d.supervisor.token, '/queues/billing', { strategy: 'round-robin' });
+    await put(d.supervisor.token, '/queues/clinical-escalation', { strategy: 'least-loaded' });
+    const inbound = new InboundService({ database });
+    const integration = { keyId: 'k', tenantId: d.tenantId, name: 'gw', channels: ['email' as const] };
+    const first = await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-1',
+      from: { email: 'sam@example.org' },
+      subject: 'Question about my bill',
+      body: 'I have a question about my hospital bill. I do not understand the charge and want to pay my balance.',
+    });
+    let [row] = await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, first.ticketId));
+    expect(row).toMatchObject({ queue: 'billing', assigneeId: billingAgent!.id });
+
+    const followUp = await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-2',
+      from: { email: 'sam@example.org' },
+      subject: `Re: Question about my bill [T-${first.ticketNumber}]`,
+      body: 'Also I have had chest pain since this morning and it is getting worse.',
+    });
+    expect(followUp).toMatchObject({ outcome: 'threaded', ticketId: first.ticketId });
+    [row] = await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, first.ticketId));
+    expect(row).toMatchObject({ queue: 'clinical-escalation', priority: 'urgent', assigneeId: nurseLine!.id });
+    const events = await database.db
+      .select({ type: schema.ticketEvent.type, data: schema.ticketEvent.data })
+      .from(schema.ticketEvent)
+      .where(eq(schema.ticketEvent.ticketId, first.ticketId))
+      .orderBy(asc(schema.ticketEvent.seq));
+    const types = events.map((e) => e.type);
+    expect(types.filter((t) => t === 'red-flag')).toHaveLength(1);
+    expect(events.filter((e) => e.type === 'triaged').at(-1)?.data).toMatchObject({
+      cause: 'threaded-message',
+      queue: 'clinical-escalation',
+      priority: 'urgent',
+      previous: { queue: 'billing' },
+      ruleIds: [expect.stringMatching(/^red-flag:/)],
+    });
+    expect(events.filter((e) => e.type === 'assigned').at(-1)?.data).toMatchObject({
+      from: billingAgent!.id,
+      to: nurseLine!.id,
+      cause: 'queue-changed',
+      previousQueue: 'billing',
+    });
+
+    // A further red-flag message on the already-escalated ticket moves nothing again.
+    await inbound.receive(integration, {
+      channel: 'email',
+      providerMessageId: 'bill-3',
+      from: { email: 'sam@example.org' },
+      subject: `Re: Question about my bill [T-${first.ticketNumber}]`,
+      body: 'The chest pain is still there.',
+    });
+    const after = await database.db
+      .select({ type: schema.ticketEvent.type })
+      .from(schema.ticketEvent)
+      .where(eq(schema.ticketEvent.ticketId, first.ticketId));
+    expect(after.filter((e) => e.type === 'assigned')).toHaveLength(types.filter((t) => t === 'assigned').length);
+    expect(after.filter((e) => e.type === 'triaged')).toHaveLength(types.filter((t) => t === 'triaged').length);
+  });
+});
+
 describe('assignment settings API', () => {
   it('lets supervisors read and change skills, denies agents, and audits the change', async () => {
     const d = await desk(1);

@@ -18,7 +18,7 @@ afterAll(async () => {
   await database.close();
 });
 
-async function ticketOn(tenantId: string, sourceId: string) {
+async function ticketOn(tenantId: string, sourceId: string, number = 1001) {
   const [user] = await database.db
     .insert(schema.appUser)
     .values({ tenantId, displayName: 'Agent', roles: ['agent'], fhirUser: 'Practitioner/agent-1' })
@@ -27,7 +27,7 @@ async function ticketOn(tenantId: string, sourceId: string) {
     .insert(schema.ticket)
     .values({
       tenantId,
-      number: 1001,
+      number,
       subject: 'Reaction to new medication',
       category: 'prescription',
       channel: 'chat',
@@ -127,6 +127,103 @@ describe('clinical escalation write-back', () => {
       jsonRequest(agent.token, 'POST', { ticketId: ticket.id, ...input, owner: 'Patient/x' }),
     );
     expect(bad.status).toBe(400);
+    await t.sealer.flush();
+  });
+
+  it('addresses the Task to the team asked for: performerType codes, and the owner from the request or the source config', async () => {
+    const t = buildTestApp(database);
+    const agent = await createTenantWithAgent(database, t.keys, ['agent']);
+    const sourceId = await addSource(database, agent.tenantId, ehr.fhirBaseUrl);
+    await database.db
+      .update(schema.source)
+      .set({
+        settings: {
+          escalation: {
+            owners: { pharmacist: 'PractitionerRole/pharmacy-desk', nurse: 'not a reference' },
+            owner: 'Organization/clinical-triage',
+          },
+        },
+      })
+      .where(eq(schema.source.id, sourceId));
+    let next = 2000;
+    const escalate = async (extra: Record<string, unknown>) => {
+      const { ticket } = await ticketOn(agent.tenantId, sourceId, next++);
+      const res = await t.app.request(
+        '/api/v1/escalations',
+        jsonRequest(agent.token, 'POST', {
+          ticketId: ticket.id,
+          reason: 'Possible medication reaction',
+          message: 'Rash since the new prescription.',
+          ...extra,
+        }),
+      );
+      expect(res.status).toBe(201);
+      const body = (await res.json()) as { escalation: { taskId: string; communicationId: string } };
+      const task = (await ehr.readResource('Task', body.escalation.taskId)) as import('fhir/r4').Task;
+      const comm = (await ehr.readResource(
+        'Communication',
+        body.escalation.communicationId,
+      )) as import('fhir/r4').Communication;
+      return { task, comm, ticketId: ticket.id };
+    };
+
+    // Pharmacist: the source names the pharmacy desk for pharmacists.
+    const pharmacy = await escalate({ performerType: 'pharmacist' });
+    expect(pharmacy.task.performerType).toEqual([
+      {
+        coding: [
+          { system: 'http://snomed.info/sct', code: '46255001', display: 'Pharmacist' },
+          {
+            system: 'http://terminology.hl7.org/CodeSystem/practitioner-role',
+            code: 'pharmacist',
+            display: 'Pharmacist',
+          },
+        ],
+        text: 'Pharmacist',
+      },
+    ]);
+    expect(pharmacy.task.owner).toEqual({ reference: 'PractitionerRole/pharmacy-desk' });
+    expect(pharmacy.comm.recipient).toEqual([{ reference: 'PractitionerRole/pharmacy-desk' }]);
+    const events = await database.db
+      .select({ type: schema.ticketEvent.type, data: schema.ticketEvent.data })
+      .from(schema.ticketEvent)
+      .where(eq(schema.ticketEvent.ticketId, pharmacy.ticketId));
+    expect(events.find((e) => e.type === 'escalated-to-ehr')?.data).toMatchObject({
+      performerType: 'pharmacist',
+      owner: 'PractitionerRole/pharmacy-desk',
+    });
+
+    // Nurse: the per-type entry is invalid (ignored), so the source's default owner applies.
+    const nurse = await escalate({ performerType: 'nurse' });
+    expect(nurse.task.performerType?.[0]?.coding?.map((c) => c.code)).toEqual(['224535009', 'nurse']);
+    expect(nurse.task.owner).toEqual({ reference: 'Organization/clinical-triage' });
+
+    // Care manager with an owner in the request: the request wins.
+    const care = await escalate({ performerType: 'care-manager', owner: 'CareTeam/care-mgmt-1' });
+    expect(care.task.performerType?.[0]?.coding).toEqual([
+      { system: 'http://snomed.info/sct', code: '184154008', display: 'Care manager' },
+    ]);
+    expect(care.task.owner).toEqual({ reference: 'CareTeam/care-mgmt-1' });
+
+    // Nothing known: no owner is invented; performerType alone routes it.
+    await database.db.update(schema.source).set({ settings: {} }).where(eq(schema.source.id, sourceId));
+    const unrouted = await escalate({ performerType: 'nurse' });
+    expect(unrouted.task.owner).toBeUndefined();
+    expect(unrouted.task.performerType?.[0]?.text).toBe('Nurse');
+
+    const bad = await t.app.request(
+      '/api/v1/escalations',
+      jsonRequest(agent.token, 'POST', {
+        ticketId: pharmacy.ticketId,
+        reason: 'r',
+        message: 'm',
+        performerType: 'surgeon',
+      }),
+    );
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toContain(
+      'performerType',
+    );
     await t.sealer.flush();
   });
 });

@@ -2,7 +2,7 @@
 import { createIntegrationKey, type Database, schema, signWebhookPayload } from '@fhirdesk/core';
 import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildTestApp, createTenantWithAgent, jsonRequest, type TestApp } from '../support/app';
+import { buildTestApp, createTenantWithAgent, jsonRequest, TEST_SECRET_KEY, type TestApp } from '../support/app';
 import { openTestDatabase } from '../support/db';
 import { addSource, cachePatient } from './support';
 
@@ -20,11 +20,16 @@ afterAll(async () => {
 
 async function setup() {
   const agent = await createTenantWithAgent(database, t.keys, ['agent']);
-  const key = await createIntegrationKey(database, agent.tenantId, {
-    name: 'gateway',
-    channels: ['email', 'sms', 'chat', 'portal'],
-    hmac: true,
-  });
+  const key = await createIntegrationKey(
+    database,
+    agent.tenantId,
+    {
+      name: 'gateway',
+      channels: ['email', 'sms', 'chat', 'portal'],
+      hmac: true,
+    },
+    TEST_SECRET_KEY,
+  );
   const source = await addSource(database, agent.tenantId);
   return { agent, key, source };
 }
@@ -285,7 +290,12 @@ describe('inbound messages', () => {
         })
       ).status,
     ).toBe(401);
-    const smsOnly = await createIntegrationKey(database, agent.tenantId, { name: 'sms-only', channels: ['sms'] });
+    const smsOnly = await createIntegrationKey(
+      database,
+      agent.tenantId,
+      { name: 'sms-only', channels: ['sms'] },
+      TEST_SECRET_KEY,
+    );
     expect((await post('email', smsOnly.apiKey!, { messageId: 'y', from: 'a@example.org', text: 'x' })).status).toBe(
       403,
     );

@@ -14,7 +14,7 @@ import { and, eq } from 'drizzle-orm';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
-import { buildTestApp, createTenantWithAgent, jsonRequest, type TestApp } from '../support/app';
+import { buildTestApp, createTenantWithAgent, jsonRequest, TEST_SECRET_KEY, type TestApp } from '../support/app';
 import { openTestDatabase } from '../support/db';
 
 let database: Database;
@@ -38,7 +38,7 @@ afterAll(async () => {
 const worker = (maxAttempts = 3) =>
   new DeliveryService({
     database,
-    transports: tenantTransports(database),
+    transports: tenantTransports(database, TEST_SECRET_KEY),
     policy: { maxAttempts, baseDelayMs: 1, maxDelayMs: 5 },
     random: () => 0,
   });
@@ -89,11 +89,16 @@ async function setTenantOutbound(tenantId: string, outbound: Record<string, unkn
 
 async function setup() {
   const agent = await createTenantWithAgent(database, t.keys, ['agent']);
-  const key = await createIntegrationKey(database, agent.tenantId, {
-    name: 'gateway',
-    channels: ['email', 'sms', 'chat', 'portal'],
-    hmac: true,
-  });
+  const key = await createIntegrationKey(
+    database,
+    agent.tenantId,
+    {
+      name: 'gateway',
+      channels: ['email', 'sms', 'chat', 'portal'],
+      hmac: true,
+    },
+    TEST_SECRET_KEY,
+  );
   return { agent, key };
 }
 

@@ -22,7 +22,7 @@ import { createLogger } from '../../packages/server/src/http/logger';
 import { registerDeskJobs, SURVEY_TASK } from '../../packages/server/src/jobs/desk-jobs';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
 import { SurveyTokens, surveyLinkBuilder } from '../../packages/server/src/routes/surveys';
-import { createTenantWithAgent, jsonRequest, LogCapture, TEST_SECRET } from '../support/app';
+import { createTenantWithAgent, jsonRequest, LogCapture, TEST_SECRET, TEST_SECRET_KEY } from '../support/app';
 import { openTestDatabase } from '../support/db';
 
 const PUBLIC_URL = 'https://desk.clinic.example';
@@ -38,7 +38,14 @@ beforeAll(async () => {
   database = await openTestDatabase();
   keys = new TokenKeys(TEST_SECRET);
   sealer = new AuditSealer(database, { delayMs: 5 });
-  app = createApp({ database, keys, logger: createLogger('info', logs), sealer, surveyKey });
+  app = createApp({
+    database,
+    keys,
+    logger: createLogger('info', logs),
+    sealer,
+    surveyKey,
+    secretKey: TEST_SECRET_KEY,
+  });
 });
 afterAll(async () => {
   await sealer.flush();
@@ -52,7 +59,7 @@ afterAll(async () => {
 const sender = () =>
   new DeliveryService({
     database,
-    transports: tenantTransports(database),
+    transports: tenantTransports(database, TEST_SECRET_KEY),
     policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
     random: () => 0,
   });
@@ -78,11 +85,16 @@ async function runSurveyJob(tenantId: string): Promise<void> {
 
 async function setup(outbound: Record<string, unknown>) {
   const agent = await createTenantWithAgent(database, keys, ['agent']);
-  const key = await createIntegrationKey(database, agent.tenantId, {
-    name: 'gateway',
-    channels: ['email', 'sms'],
-    hmac: true,
-  });
+  const key = await createIntegrationKey(
+    database,
+    agent.tenantId,
+    {
+      name: 'gateway',
+      channels: ['email', 'sms'],
+      hmac: true,
+    },
+    TEST_SECRET_KEY,
+  );
   await database.db.update(schema.tenant).set({ settings: { outbound } }).where(eq(schema.tenant.id, agent.tenantId));
   return { agent, apiKey: key.apiKey! };
 }

@@ -8,6 +8,8 @@ import { createLogger } from '../../packages/server/src/http/logger';
 import { createTestTenant } from './db';
 
 export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+/** Secret-box key (FHIRDESK_SECRET_KEY) of test apps: integration and transport secrets are sealed with it. */
+export const TEST_SECRET_KEY = '5f'.repeat(32);
 
 export class LogCapture extends Writable {
   readonly lines: string[] = [];
@@ -32,7 +34,7 @@ export function buildTestApp(database: Database, options: { bodyLimitBytes?: num
   const logs = new LogCapture();
   const logger = createLogger('info', logs);
   const sealer = new AuditSealer(database, { delayMs: 5 });
-  const app = createApp({ database, keys, logger, sealer, ...options });
+  const app = createApp({ database, keys, logger, sealer, secretKey: TEST_SECRET_KEY, ...options });
   return { app, keys, sealer, logs };
 }
 

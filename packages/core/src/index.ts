@@ -16,6 +16,7 @@ export type {
   QueuePolicy,
   Source,
   Tenant,
+  TenantSecret,
   Ticket,
   TicketEvent,
   TicketLink,
@@ -31,6 +32,7 @@ export * from './fhir/patient-of';
 export * from './fhir/reference';
 export * from './fhir/resource-shape';
 export * from './metrics/index';
+export * from './secrets/index';
 export * from './sla/index';
 export * from './surveys/index';
 export * from './tickets/index';

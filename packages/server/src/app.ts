@@ -5,11 +5,13 @@ import { type ConnectorDeps, SourceService, type SyncScheduler } from '@fhirdesk
 import {
   AssignmentSettingsService,
   type AuditSealer,
+  ChannelSettingsService,
   type Clock,
   type Database,
   DeliveryService,
   DomainError,
   migrationsApplied,
+  type SecretKey,
   systemClock,
   TicketService,
   UserService,
@@ -29,6 +31,7 @@ import { problem, problemFromDomainError, problemResponse } from './http/problem
 import { tenantTransports } from './outbound/tenant-transports';
 import { assignmentRoutes } from './routes/assignment';
 import { auditRoutes } from './routes/audit';
+import { channelSettingsRoutes } from './routes/channel-settings';
 import { claimRoutes, disputeRoutes } from './routes/disputes';
 import { escalationRoutes } from './routes/escalations';
 import { conversationRoutes, inboundRoutes } from './routes/inbound';
@@ -60,10 +63,18 @@ export interface AppDeps {
   deliveries?: DeliveryService;
   /** Called after a reply was queued, e.g. to wake the delivery worker. */
   onReplyQueued?: () => void;
+  /**
+   * Key of the secret box (FHIRDESK_SECRET_KEY) for integration and tenant transport secrets; defaults to the
+   * connectors' key. Without one, setting a secret is refused (400) rather than stored in clear.
+   */
+  secretKey?: SecretKey;
+  /** Whether FHIRDESK_SLA_WEBHOOK_URL is set (shown as the SLA webhook fallback in channel settings). */
+  deploymentSlaWebhook?: boolean;
 }
 
 export function createApp(deps: AppDeps) {
   const clock = deps.clock ?? systemClock;
+  const secretKey = deps.secretKey ?? deps.connectors?.secretKey;
   const tickets = new TicketService({
     database: deps.database,
     clock,
@@ -74,7 +85,7 @@ export function createApp(deps: AppDeps) {
     deps.deliveries ??
     new DeliveryService({
       database: deps.database,
-      transports: tenantTransports(deps.database),
+      transports: tenantTransports(deps.database, secretKey),
       clock,
       afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
     });
@@ -141,12 +152,20 @@ export function createApp(deps: AppDeps) {
   app.route('/auth', sessionRoutes(deps));
   app.route('/app', staticAppRoutes({ database: deps.database }));
   // Provider webhooks authenticate with integration keys/HMAC, not bearer tokens (routes/inbound.ts).
-  app.route('/inbound', inboundRoutes({ ...deps, clock, deliveries }));
+  app.route('/inbound', inboundRoutes({ ...deps, clock, deliveries, secretKey }));
   app.route('/survey', surveyRoutes({ ...deps, clock }));
   app.route('/tenants', jwksRoutes({ database: deps.database, sources }));
   app.use('/api/v1/*', authenticate(deps.keys));
   app.route('/api/v1/sources', sourceRoutes({ database: deps.database, sources, scheduler: deps.scheduler }));
-  app.route('/api/v1/conversations', conversationRoutes({ ...deps, clock }));
+  const channelSettings = new ChannelSettingsService({
+    database: deps.database,
+    secretKey,
+    deploymentSlaWebhook: deps.deploymentSlaWebhook,
+    clock,
+    afterCommit: (actor) => deps.sealer.schedule(actor.tenantId),
+  });
+  app.route('/api/v1/conversations', conversationRoutes({ ...deps, clock, channelSettings }));
+  app.route('/api/v1/channel-settings', channelSettingsRoutes({ database: deps.database, settings: channelSettings }));
   app.route('/api/v1/metrics', metricsRoutes(deps));
   app.route('/api/v1/escalations', escalationRoutes({ ...deps, clock }));
   app.route(

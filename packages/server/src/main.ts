@@ -7,7 +7,7 @@ import {
   type SyncJob,
   type SyncScheduler,
 } from '@fhirdesk/connectors';
-import { AuditSealer, DeliveryService, DeliveryWorker, openDatabase } from '@fhirdesk/core';
+import { AuditSealer, DeliveryService, DeliveryWorker, openDatabase, sealLegacySecrets } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from './app';
 import { loadSecretKey, loadSurveyKey, loadTokenKeys } from './auth/signing-key';
@@ -15,7 +15,7 @@ import { ConfigError, loadConfig } from './config/config';
 import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
 import { createLogger } from './http/logger';
-import { registerDeskJobs, slaWebhookFromConfig } from './jobs/desk-jobs';
+import { registerDeskJobs, slaWebhookFromConfig, tenantSlaNotifier } from './jobs/desk-jobs';
 import { runSyncJob } from './jobs/sync-job';
 import { tenantTransports } from './outbound/tenant-transports';
 import { patientRefresher } from './routes/patients';
@@ -38,9 +38,14 @@ async function main(): Promise<void> {
   const sealer = new AuditSealer(database, {
     onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
   });
+  const secretKey = loadSecretKey(config);
+  // Secrets stored in clear before they were sealed (integration HMAC secrets, tenant transport secrets):
+  // sealed here on every start (idempotent; the key never enters the database, so no SQL migration can).
+  const legacy = await sealLegacySecrets(database, secretKey);
+  if (legacy.integrationKeys + legacy.tenants > 0) logger.info(legacy, 'sealed clear-text secrets');
   const connectors: ConnectorDeps = {
     database,
-    secretKey: loadSecretKey(config),
+    secretKey,
     logger: { info: (o, msg) => logger.info(o, msg), warn: (o, msg) => logger.warn(o, msg) },
   };
   const runner = async (job: SyncJob) => {
@@ -71,7 +76,7 @@ async function main(): Promise<void> {
   // every server runs a worker (claims use SKIP LOCKED, so no reply is sent by two of them).
   const deliveries = new DeliveryService({
     database,
-    transports: tenantTransports(database),
+    transports: tenantTransports(database, secretKey),
     policy: {
       maxAttempts: config.FHIRDESK_DELIVERY_MAX_ATTEMPTS,
       baseDelayMs: config.FHIRDESK_DELIVERY_RETRY_BASE_SECONDS * 1000,
@@ -91,7 +96,7 @@ async function main(): Promise<void> {
   let publicUrl = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   await registerDeskJobs(scheduler, {
     database,
-    notifier: slaWebhookFromConfig(config),
+    notifier: tenantSlaNotifier({ database, secretKey, fallback: slaWebhookFromConfig(config) }),
     log: (fields, msg) => logger.info(fields, msg),
     surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), () => publicUrl),
     onSurveysIssued: (issued) => {
@@ -116,6 +121,8 @@ async function main(): Promise<void> {
     },
     deliveries,
     onReplyQueued: () => deliveryWorker.kick(),
+    secretKey,
+    deploymentSlaWebhook: Boolean(config.FHIRDESK_SLA_WEBHOOK_URL),
   });
 
   let demo: DemoEhr | undefined;

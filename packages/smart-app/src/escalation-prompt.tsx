@@ -130,6 +130,7 @@ export function EscalationPrompt(props: {
                 reason: `Red-flag patient message: ${targetLabel.toLowerCase()} review`,
                 message: `Patient message flagged by triage; safety script read by the agent. Please contact the patient (${targetLabel}).`,
                 priority: 'urgent',
+                performerType: target,
               };
               // A queued escalation is retried (same identifier on the EHR, WB-04), not duplicated.
               const { body } =

@@ -263,6 +263,18 @@ export async function rebuildPatientView(
 }
 
 /**
+ * Patients of a source whose rows were written, or marked deleted, at or after `since` (after a sync run).
+ * Served by `fhir_resource_fetched_idx` and `fhir_resource_deleted_idx` (a BitmapOr), not a scan of the cache.
+ */
+export function changedPatientsStatement(scope: { tenantId: string; sourceId: string }, since: Date) {
+  return sql`select distinct ${fhirResource.patientId} as patient_id from ${fhirResource}
+      where ${fhirResource.tenantId} = ${scope.tenantId} and ${fhirResource.sourceId} = ${scope.sourceId}
+        and ${fhirResource.patientId} is not null and ${fhirResource.resourceType} in ${PATIENT_TYPES}
+        and (${fhirResource.fetchedAt} >= ${since.toISOString()}::timestamptz
+          or (${fhirResource.deleted} and ${fhirResource.deletedAt} >= ${since.toISOString()}::timestamptz))`;
+}
+
+/**
  * After a sync: rebuilds the projections of the patients whose rows the run wrote or marked deleted at or
  * after `since`, `batch` patients at a time. Reads between runs stay correct without it (the read path
  * rebuilds a projection whose watermark no longer matches); this moves that work off the first view.
@@ -273,13 +285,7 @@ export async function rebuildChangedPatientViews(
   since: Date,
   options: ProjectionOptions & { parallel?: number } = {},
 ): Promise<number> {
-  const rows = await database.query<{ patient_id: string }>(
-    sql`select distinct ${fhirResource.patientId} as patient_id from ${fhirResource}
-      where ${fhirResource.tenantId} = ${scope.tenantId} and ${fhirResource.sourceId} = ${scope.sourceId}
-        and ${fhirResource.patientId} is not null and ${fhirResource.resourceType} in ${PATIENT_TYPES}
-        and (${fhirResource.fetchedAt} >= ${since.toISOString()}::timestamptz
-          or (${fhirResource.deleted} and ${fhirResource.deletedAt} >= ${since.toISOString()}::timestamptz))`,
-  );
+  const rows = await database.query<{ patient_id: string }>(changedPatientsStatement(scope, since));
   await rebuildPatientViews(
     database,
     scope,

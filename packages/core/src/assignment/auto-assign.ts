@@ -67,6 +67,42 @@ async function candidatesOf(tx: Tx, tenantId: string, queue: string, language: s
  * inserted it, so its version stays 1); the decision goes on the timeline as an `assigned` event.
  */
 export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): Promise<AssignmentOutcome | null> {
+  return assignByPolicy(tx, actor, row, now, {});
+}
+
+/**
+ * A ticket moved to another queue (agent edit or routing correction): when its assignee does not serve the
+ * new queue (`agent_skill.queues`), the new queue's strategy picks again, with the same language rules as at
+ * creation, and the timeline's `assigned` event says why (`cause: 'queue-changed'`, the queues). When nobody
+ * suitable is available the ticket is left unassigned in the new queue rather than with someone outside it.
+ * An assignee who serves the new queue keeps the ticket; a queue without a policy (or `manual`) changes
+ * nothing. Runs in the caller's transaction, after the ticket row was written (its version already moved).
+ */
+export async function reassignOnQueueChange(
+  tx: Tx,
+  actor: Actor,
+  row: Ticket,
+  previousQueue: string,
+  now: Date,
+): Promise<AssignmentOutcome | null> {
+  if (row.queue === previousQueue || row.status === 'resolved' || row.status === 'closed') return null;
+  if (row.assigneeId) {
+    const member = rowsOf<{ ok: number }>(
+      await tx.execute(sql`select 1 as ok from agent_skill
+        where user_id = ${row.assigneeId} and tenant_id = ${row.tenantId} and ${row.queue} = any(queues)`),
+    );
+    if (member.length > 0) return null;
+  }
+  return assignByPolicy(tx, actor, row, now, { previousQueue });
+}
+
+async function assignByPolicy(
+  tx: Tx,
+  actor: Actor,
+  row: Ticket,
+  now: Date,
+  context: { previousQueue?: string },
+): Promise<AssignmentOutcome | null> {
   const [policy] = await tx
     .select()
     .from(queuePolicy)
@@ -74,19 +110,28 @@ export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): 
     .for('update');
   if (!policy || policy.strategy === 'manual') return null;
   const strategy = policy.strategy;
+  const from = row.assigneeId;
+  const cause = context.previousQueue ? { cause: 'queue-changed', previousQueue: context.previousQueue } : {};
+
+  const unassigned = async (reason: 'no-available-agent' | 'no-agent-speaks-language') => {
+    // Left unassigned on purpose: the event keeps it visible why (the queue view lists it unassigned).
+    if (from !== null) {
+      await tx.update(ticket).set({ assigneeId: null }).where(eq(ticket.id, row.id));
+      row.assigneeId = null;
+    }
+    await appendTicketEvent(tx, actor, row.id, 'assigned', now, {
+      data: { from, to: null, rule: 'auto', strategy, queue: row.queue, language: row.language, reason, ...cause },
+    });
+    if (from !== null) await auditAssign(tx, actor, row, null, strategy, now);
+    return { assigned: false as const, reason };
+  };
 
   let candidates = await candidatesOf(tx, row.tenantId, row.queue, row.language);
   let languageMatched = row.language !== null;
   if (candidates.length === 0 && row.language !== null) {
     const anyone = policy.languageFallback ? await candidatesOf(tx, row.tenantId, row.queue, null) : [];
-    if (anyone.length === 0) {
-      const reason = policy.languageFallback ? 'no-available-agent' : 'no-agent-speaks-language';
-      // Left unassigned on purpose: the event keeps it visible why (the queue view lists it unassigned).
-      await appendTicketEvent(tx, actor, row.id, 'assigned', now, {
-        data: { from: null, to: null, rule: 'auto', strategy, queue: row.queue, language: row.language, reason },
-      });
-      return { assigned: false, reason };
-    }
+    if (anyone.length === 0)
+      return unassigned(policy.languageFallback ? 'no-available-agent' : 'no-agent-speaks-language');
     candidates = anyone;
     languageMatched = false;
   }
@@ -94,12 +139,7 @@ export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): 
     strategy === 'round-robin'
       ? nextInRotation(candidates, policy.lastUserId)
       : leastLoaded(candidates, policy.lastUserId);
-  if (!pick) {
-    await appendTicketEvent(tx, actor, row.id, 'assigned', now, {
-      data: { from: null, to: null, rule: 'auto', strategy, queue: row.queue, reason: 'no-available-agent' },
-    });
-    return { assigned: false, reason: 'no-available-agent' };
-  }
+  if (!pick) return unassigned('no-available-agent');
   await tx
     .update(queuePolicy)
     .set({ lastUserId: pick.userId })
@@ -108,7 +148,7 @@ export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): 
   row.assigneeId = pick.userId;
   await appendTicketEvent(tx, actor, row.id, 'assigned', now, {
     data: {
-      from: null,
+      from,
       to: pick.userId,
       rule: 'auto',
       strategy,
@@ -116,9 +156,22 @@ export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): 
       language: row.language,
       languageMatched,
       openTickets: pick.open,
+      ...cause,
     },
   });
-  await recordAudit(
+  await auditAssign(tx, actor, row, pick.userId, strategy, now);
+  return { assigned: true, userId: pick.userId, strategy, languageMatched };
+}
+
+function auditAssign(
+  tx: Tx,
+  actor: Actor,
+  row: Ticket,
+  assigneeId: string | null,
+  strategy: AssignmentStrategy,
+  now: Date,
+) {
+  return recordAudit(
     tx,
     actor,
     {
@@ -127,9 +180,8 @@ export async function autoAssign(tx: Tx, actor: Actor, row: Ticket, now: Date): 
       entityType: 'Ticket',
       entityId: row.id,
       patientRef: row.patientRef,
-      detail: { assigneeId: pick.userId, strategy },
+      detail: { assigneeId, strategy },
     },
     now,
   );
-  return { assigned: true, userId: pick.userId, strategy, languageMatched };
 }

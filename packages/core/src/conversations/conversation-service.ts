@@ -1,6 +1,7 @@
 // Agent actions on conversations: link or unlink the patient by hand (when contact matching found
 // several or none) and correct triage's routing, which counts against routing accuracy.
 import { and, eq } from 'drizzle-orm';
+import { reassignOnQueueChange } from '../assignment/auto-assign';
 import { recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
@@ -100,6 +101,7 @@ export class ConversationService {
       if (Object.keys(changes).length === 0) return current;
       const updated = await writeTicket(tx, current, patch);
       await appendTicketEvent(tx, actor, ticketId, 'field-changed', now, { data: { changes } });
+      if (changes.queue) await reassignOnQueueChange(tx, actor, updated, current.queue, now);
       const [triaged] = await tx.select().from(ticketTriage).where(eq(ticketTriage.ticketId, ticketId));
       if (triaged) {
         await appendTicketEvent(tx, actor, ticketId, 'routing-corrected', now, {

@@ -3,7 +3,7 @@
 // Everything for one message commits in one transaction with its audit rows.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { and, desc, eq, gte, inArray, notInArray, sql } from 'drizzle-orm';
-import { autoAssign } from '../assignment/auto-assign';
+import { autoAssign, reassignOnQueueChange } from '../assignment/auto-assign';
 import { recordAudit } from '../audit/record';
 import { normaliseEmail, normalisePhone } from '../channels/contact-address';
 import { parseTicketReferences, threadHints } from '../channels/ticket-reference';
@@ -153,7 +153,7 @@ export class InboundService {
 
     let result: InboundResult;
     if (thread) {
-      result = await this.appendToThread(tx, actor, thread.row, thread.by, input, match, now);
+      result = await this.appendToThread(tx, actor, thread.row, thread.by, input, match, triage, now);
     } else {
       result = await this.createTicket(tx, actor, input, match, triage, settings, now);
     }
@@ -269,10 +269,19 @@ export class InboundService {
     by: NonNullable<InboundResult['threadedBy']>,
     input: InboundMessageInput,
     match: PatientMatch,
+    triage: TriageResult,
     now: Date,
   ): Promise<InboundResult> {
     const current = await lockTicket(tx, actor.tenantId, found.id);
     const patch: Partial<Ticket> = { updatedAt: now };
+    // A red flag in a follow-up message escalates the existing ticket as it would a new one (the rule's queue
+    // and priority); other rules do not re-route a conversation an agent may already have corrected.
+    const action = triage.redFlag.flagged ? triage.redFlag.action : undefined;
+    const reroute =
+      action && (current.queue !== action.queue || current.priority !== action.priority)
+        ? { queue: action.queue, priority: action.priority }
+        : null;
+    if (reroute) Object.assign(patch, reroute);
     // The patient answered: a ticket waiting on them (or just resolved) is active again.
     if (resumable.includes(current.status)) {
       patch.status = 'open';
@@ -298,6 +307,32 @@ export class InboundService {
         data: { reference: match.reference, by: 'contact-match' },
       });
     }
+    if (triage.redFlag.flagged) {
+      await appendTicketEvent(tx, actor, row.id, 'red-flag', now, {
+        body: triage.redFlag.safetyPrompt?.text ?? null,
+        data: {
+          kinds: triage.redFlag.kinds,
+          termIds: triage.redFlag.matches.map((m) => m.termId),
+          safetyPrompt: triage.redFlag.safetyPrompt ?? null,
+          action: triage.redFlag.action ?? null,
+          eventId: event.id,
+        },
+      });
+    }
+    if (reroute) {
+      const ruleIds = triage.matchedRuleIds.filter((id) => id.startsWith('red-flag:'));
+      await appendTicketEvent(tx, actor, row.id, 'triaged', now, {
+        data: {
+          ruleIds,
+          cause: 'threaded-message',
+          eventId: event.id,
+          queue: reroute.queue,
+          priority: reroute.priority,
+          previous: { queue: current.queue, priority: current.priority },
+        },
+      });
+      await reassignOnQueueChange(tx, actor, row, current.queue, now);
+    }
     await recordAudit(
       tx,
       actor,
@@ -307,7 +342,13 @@ export class InboundService {
         entityType: 'Ticket',
         entityId: row.id,
         patientRef: row.patientRef,
-        detail: { eventId: event.id, channel: input.channel, direction: 'inbound', threadedBy: by },
+        detail: {
+          eventId: event.id,
+          channel: input.channel,
+          direction: 'inbound',
+          threadedBy: by,
+          ...(reroute ? { rerouted: reroute } : {}),
+        },
       },
       now,
     );

@@ -15,6 +15,7 @@ export {
   type TicketSla,
 } from '../db/schema/conversations';
 export * from './caller-verification';
+export * from './channel-settings';
 export * from './conversation-service';
 export * from './inbound-service';
 export * from './integration-keys';

@@ -1,11 +1,13 @@
 // Per-tenant named integration credentials for inbound channels (HIPAA-09): an API key stored only
-// as its SHA-256, or an HMAC secret for signed webhooks with a timestamp and a replay window.
-import { createHash, randomBytes } from 'node:crypto';
+// as its SHA-256, or an HMAC secret (sealed at rest) for signed webhooks with a timestamp and a replay window.
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { and, eq, lt } from 'drizzle-orm';
 import { verifyWebhookSignature } from '../channels/webhook-signature';
-import type { Database } from '../db/database';
+import type { Database, Executor } from '../db/database';
 import { type InboundChannel, integrationKey, webhookReplay } from '../db/schema/conversations';
 import { ForbiddenError, UnauthorizedError } from '../errors';
+import { encryptSecret, type SecretKey, secretFingerprint } from '../secrets/secret-box';
+import { integrationSecretAad, openIntegrationSecret, requireSecretKey } from '../secrets/tenant-secrets';
 
 export interface IntegrationPrincipal {
   keyId: string;
@@ -21,26 +23,41 @@ export interface CreatedIntegrationKey {
   hmacSecret: string | null;
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+export const sha256Hex = (value: string) => createHash('sha256').update(value, 'utf8').digest('hex');
+export const newApiKey = () => `fdk_${randomBytes(24).toString('base64url')}`;
+export const newHmacSecret = () => randomBytes(32).toString('base64url');
 
+/** The stored columns for an HMAC secret of key `keyId`: sealed and bound to the key, plus its fingerprint. */
+export function sealedHmacColumns(keyId: string, secret: string, key: SecretKey) {
+  return {
+    hmacSecret: encryptSecret(secret, key, integrationSecretAad(keyId)),
+    hmacFingerprint: secretFingerprint(secret, key),
+  };
+}
+
+/**
+ * Creates a key; the generated API key and HMAC secret are returned this once (the API key is kept only as
+ * its hash, the HMAC secret only sealed with `secretKey`).
+ */
 export async function createIntegrationKey(
-  database: Database,
+  executor: Database | Executor,
   tenantId: string,
   input: { name: string; channels: readonly InboundChannel[]; apiKey?: boolean; hmac?: boolean },
+  secretKey: SecretKey | undefined,
 ): Promise<CreatedIntegrationKey> {
-  const apiKey = input.apiKey === false ? null : `fdk_${randomBytes(24).toString('base64url')}`;
-  const hmacSecret = input.hmac ? randomBytes(32).toString('base64url') : null;
-  const [row] = await database.db
-    .insert(integrationKey)
-    .values({
-      tenantId,
-      name: input.name,
-      keyHash: apiKey ? sha256(apiKey) : null,
-      hmacSecret,
-      channels: [...input.channels],
-    })
-    .returning({ id: integrationKey.id });
-  return { id: row!.id, apiKey, hmacSecret };
+  const db = 'db' in executor ? executor.db : executor;
+  const id = randomUUID();
+  const apiKey = input.apiKey === false ? null : newApiKey();
+  const hmacSecret = input.hmac ? newHmacSecret() : null;
+  await db.insert(integrationKey).values({
+    id,
+    tenantId,
+    name: input.name,
+    keyHash: apiKey ? sha256Hex(apiKey) : null,
+    ...(hmacSecret ? sealedHmacColumns(id, hmacSecret, requireSecretKey(secretKey)) : {}),
+    channels: [...input.channels],
+  });
+  return { id, apiKey, hmacSecret };
 }
 
 function principal(row: typeof integrationKey.$inferSelect, channel: InboundChannel): IntegrationPrincipal {
@@ -67,8 +84,9 @@ export async function authenticateInbound(
   credentials: InboundCredentials,
   rawBody: string,
   now: Date,
-  toleranceSeconds = 300,
+  options: { secretKey: SecretKey | undefined; toleranceSeconds?: number },
 ): Promise<IntegrationPrincipal> {
+  const toleranceSeconds = options.toleranceSeconds ?? 300;
   if (credentials.signature || credentials.keyId) {
     if (!credentials.keyId || !/^[0-9a-f-]{36}$/i.test(credentials.keyId)) {
       throw new UnauthorizedError('Send X-Fhirdesk-Key-Id with the signature', { reason: 'missing-key-id' });
@@ -78,10 +96,11 @@ export async function authenticateInbound(
       .from(integrationKey)
       .where(and(eq(integrationKey.id, credentials.keyId), eq(integrationKey.active, true)));
     if (!row?.hmacSecret) throw new UnauthorizedError('Unknown or inactive integration key', { reason: 'unknown-key' });
+    const secret = await openIntegrationSecret(database.db, requireSecretKey(options.secretKey), row);
     const verdict = verifyWebhookSignature({
       rawBody,
       header: credentials.signature,
-      secrets: [row.hmacSecret],
+      secrets: [secret!],
       now,
       toleranceSeconds,
     });
@@ -103,7 +122,7 @@ export async function authenticateInbound(
     const [row] = await database.db
       .select()
       .from(integrationKey)
-      .where(and(eq(integrationKey.keyHash, sha256(credentials.apiKey)), eq(integrationKey.active, true)));
+      .where(and(eq(integrationKey.keyHash, sha256Hex(credentials.apiKey)), eq(integrationKey.active, true)));
     if (!row) throw new UnauthorizedError('Unknown or inactive API key', { reason: 'unknown-key' });
     return principal(row, channel);
   }

@@ -4,7 +4,7 @@
 // CapabilityStatement, WB-03) or the call fails, the escalation is queued and the timeline says so.
 import { randomUUID } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
-import type { Communication, Task } from 'fhir/r4';
+import type { CodeableConcept, Communication, Task } from 'fhir/r4';
 import { recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
@@ -21,6 +21,57 @@ import { canTransition } from '../tickets/ticket-status';
 export const escalationIdentifierSystem = 'urn:fhirdesk:escalation';
 
 export type TaskPriority = 'routine' | 'urgent' | 'asap' | 'stat';
+
+export const escalationPerformerTypes = ['nurse', 'pharmacist', 'care-manager'] as const;
+export type EscalationPerformerType = (typeof escalationPerformerTypes)[number];
+
+const SNOMED = 'http://snomed.info/sct';
+const PRACTITIONER_ROLE = 'http://terminology.hl7.org/CodeSystem/practitioner-role';
+
+/**
+ * `Task.performerType` per clinical team: SNOMED CT occupations (the R4 binding, ProcedurePerformerRoleCodes, is
+ * "is-a 223366009 Healthcare professional"), plus the HL7 practitioner-role code where one exists, so an EHR that
+ * routes on either system finds its work queue. Care manager has no HL7 practitioner-role code.
+ */
+export const performerTypeConcepts: Record<EscalationPerformerType, CodeableConcept> = {
+  nurse: {
+    coding: [
+      { system: SNOMED, code: '224535009', display: 'Registered nurse' },
+      { system: PRACTITIONER_ROLE, code: 'nurse', display: 'Nurse' },
+    ],
+    text: 'Nurse',
+  },
+  pharmacist: {
+    coding: [
+      { system: SNOMED, code: '46255001', display: 'Pharmacist' },
+      { system: PRACTITIONER_ROLE, code: 'pharmacist', display: 'Pharmacist' },
+    ],
+    text: 'Pharmacist',
+  },
+  'care-manager': {
+    coding: [{ system: SNOMED, code: '184154008', display: 'Care manager' }],
+    text: 'Care manager',
+  },
+};
+
+/** A reference an escalation may be addressed to (Task.owner). */
+export const escalationOwnerPattern = /^(Organization|PractitionerRole|CareTeam|Practitioner)\/[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * Who owns an escalation's Task: the request's `owner`, else the source's configuration
+ * (`source.settings.escalation.owners[<performerType>]`, then `source.settings.escalation.owner`), else nobody
+ * (the EHR routes by `performerType`). Invalid configured values are ignored, never sent.
+ */
+export function escalationOwner(
+  sourceSettings: Record<string, unknown> | null | undefined,
+  input: Pick<EscalateInput, 'owner' | 'performerType'>,
+): string | null {
+  if (input.owner) return input.owner;
+  const config = sourceSettings?.escalation as { owners?: Record<string, unknown>; owner?: unknown } | undefined;
+  const candidates = [input.performerType ? config?.owners?.[input.performerType] : undefined, config?.owner];
+  for (const c of candidates) if (typeof c === 'string' && escalationOwnerPattern.test(c)) return c;
+  return null;
+}
 
 export interface EscalationDeps {
   database: Database;
@@ -39,6 +90,8 @@ export interface EscalateInput {
   priority?: TaskPriority | undefined;
   /** Target as a FHIR reference (`Organization/…`, `PractitionerRole/…`, `CareTeam/…`). */
   owner?: string | undefined;
+  /** The clinical team asked for (Task.performerType). */
+  performerType?: EscalationPerformerType | undefined;
   callback?: string | undefined;
   sourceId?: string | undefined;
 }
@@ -53,6 +106,7 @@ export interface EscalationResult {
 class WriteBackUnavailable extends Error {}
 
 interface Prepared {
+  owner?: string | null;
   escalationId: string;
   ticketNumber: number;
   patientRef: string;
@@ -128,6 +182,7 @@ export class EscalationService {
     let taskId: string | null = null;
     let communicationId: string | null = null;
     let problem: string | null = null;
+    let owner: string | null = input.owner ?? null;
     try {
       const src = esc.sourceId
         ? (
@@ -137,8 +192,9 @@ export class EscalationService {
               .where(and(eq(source.id, esc.sourceId), eq(source.tenantId, actor.tenantId)))
           )[0]
         : undefined;
+      owner = escalationOwner(src?.settings, input);
       if (!src?.baseUrl) throw new WriteBackUnavailable('the ticket has no EHR source with a FHIR base URL');
-      ({ taskId, communicationId } = await this.writeBack(src, prepared));
+      ({ taskId, communicationId } = await this.writeBack(src, { ...prepared, owner }));
     } catch (error) {
       problem = error instanceof WriteBackUnavailable ? error.message : 'the EHR did not accept the write-back';
     }
@@ -172,13 +228,22 @@ export class EscalationService {
             sourceId: esc.sourceId,
             task: `Task/${taskId}`,
             communication: communicationId ? `Communication/${communicationId}` : null,
+            performerType: input.performerType ?? null,
+            owner: owner,
             identifier: { system: escalationIdentifierSystem, value: esc.id },
           },
         });
       } else {
         await appendTicketEvent(tx, actor, esc.ticketId, 'escalation-queued', now, {
           body: `Write-back to the EHR is unavailable (${problem}); the escalation is queued for follow-up by phone or secure message.`,
-          data: { escalationId: esc.id, sourceId: esc.sourceId, problem, attempts: esc.attempts + 1 },
+          data: {
+            escalationId: esc.id,
+            sourceId: esc.sourceId,
+            problem,
+            attempts: esc.attempts + 1,
+            performerType: input.performerType ?? null,
+            owner,
+          },
         });
       }
       await recordAudit(
@@ -225,7 +290,9 @@ export class EscalationService {
 
     const identifier = { system: escalationIdentifierSystem, value: p.escalationId };
     const now = this.clock.now().toISOString();
-    const owner = p.input.owner ? { reference: p.input.owner } : { display: 'Clinical triage team' };
+    // Task.owner only when a target is known; otherwise the EHR routes on performerType (or its default pool).
+    const owner = p.owner ? { reference: p.owner } : undefined;
+    const performerType = p.input.performerType ? [performerTypeConcepts[p.input.performerType]] : undefined;
     const requester = p.requester ? { reference: p.requester } : { display: 'fhirdesk patient support' };
     // WB-05: ticket number, reason and callback only; no billing detail.
     const note = [`fhirdesk ticket T-${p.ticketNumber}`, p.input.callback ? `Callback: ${p.input.callback}` : null]
@@ -241,7 +308,8 @@ export class EscalationService {
       description: p.input.reason,
       for: { reference: p.patientRef },
       requester,
-      owner,
+      ...(performerType ? { performerType } : {}),
+      ...(owner ? { owner } : {}),
       authoredOn: now,
       note,
     };
@@ -265,7 +333,7 @@ export class EscalationService {
         subject: { reference: p.patientRef },
         about: [{ reference: `Task/${taskId}` }],
         sender: requester,
-        recipient: [owner],
+        ...(owner ? { recipient: [owner] } : {}),
         sent: now,
         payload: [{ contentString: p.input.message }],
       };

@@ -2,7 +2,7 @@
 // its audit row commit together or not at all.
 import { randomUUID } from 'node:crypto';
 import { and, asc, desc, eq, gt, ilike, inArray, type SQL, sql } from 'drizzle-orm';
-import { autoAssign } from '../assignment/auto-assign';
+import { autoAssign, reassignOnQueueChange } from '../assignment/auto-assign';
 import { type AuditEntry, recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
@@ -382,6 +382,8 @@ export class TicketService {
       // Free text (subject, description) is PHI-prone: the timeline keeps it, the audit only names fields.
       await this.appendEvent(tx, actor, id, 'field-changed', now, { data: { changes } });
       await this.audit(tx, actor, row, 'ticket.update', 'U', now, { changed: Object.keys(changes) });
+      // Issue #6: an assignee who does not serve the new queue gives way to the queue's strategy.
+      if (changes.queue) await reassignOnQueueChange(tx, actor, row, current.queue, now);
       return this.withLinks(tx, row);
     });
   }

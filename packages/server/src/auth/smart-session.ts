@@ -512,7 +512,12 @@ export class SmartSessionExchange {
 export async function renewSession(
   keys: TokenKeys,
   token: string,
-  options: { ttlSeconds?: number | undefined; maxSeconds?: number | undefined } = {},
+  options: {
+    ttlSeconds?: number | undefined;
+    maxSeconds?: number | undefined;
+    /** Audits the renewal (or its refusal at the absolute lifetime) like the other session events (HIPAA-06). */
+    audit?: { database: Database; requestId?: string | null | undefined } | undefined;
+  } = {},
 ): Promise<{ token: string; expiresIn: number }> {
   const claims = await keys.verify(token);
   if (claims.kind !== 'user' || !claims.patient || claims.sessionStart === undefined) {
@@ -520,11 +525,37 @@ export async function renewSession(
   }
   const ttl = options.ttlSeconds ?? 900;
   const left = claims.sessionStart + (options.maxSeconds ?? 8 * 3600) - Math.floor(Date.now() / 1000);
+  const audit = (outcome: 'success' | 'failure', detail: Record<string, unknown>) =>
+    options.audit
+      ? recordAudit(
+          options.audit.database.db,
+          {
+            tenantId: claims.tenantId,
+            userId: claims.userId,
+            kind: 'user',
+            roles: claims.roles,
+            requestId: options.audit.requestId ?? null,
+            label: 'session-renew',
+          },
+          {
+            action: 'session.renew',
+            fhirAction: 'E',
+            entityType: 'Session',
+            entityId: claims.userId,
+            patientRef: FHIR_ID.test(claims.patient!) ? `Patient/${claims.patient}` : null,
+            outcome,
+            detail,
+          },
+        )
+      : Promise.resolve();
   if (left <= 0) {
+    await audit('failure', { reason: 'session-lifetime' });
     throw new UnauthorizedError('The session reached its maximum lifetime; launch the app again from the EHR', {
       reason: 'session-lifetime',
     });
   }
   const expiresIn = Math.min(ttl, left);
-  return { token: await keys.issue(claims, expiresIn), expiresIn };
+  const renewed = { token: await keys.issue(claims, expiresIn), expiresIn };
+  await audit('success', { expiresIn, sessionStart: new Date(claims.sessionStart * 1000).toISOString() });
+  return renewed;
 }

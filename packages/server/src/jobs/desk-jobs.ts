@@ -3,11 +3,14 @@
 // worker registers them; pg-boss (or the in-process runner on PGlite) runs each tick on one worker.
 import type { SyncScheduler } from '@fhirdesk/connectors';
 import {
+  ChannelSettingsService,
   type Clock,
   type Database,
   type IssuedSurvey,
   issueSurveysForResolved,
   runSlaSweep,
+  type SecretKey,
+  type SlaNotification,
   type SlaNotifier,
   type SlaSweepResult,
   type SurveyLinkBuilder,
@@ -46,6 +49,34 @@ export function slaWebhookFromConfig(config: {
   const secret = config.FHIRDESK_SLA_WEBHOOK_SECRET;
   if (!url || !secret) return undefined;
   return webhookSlaNotifier({ url, sign: (raw, ts) => signWebhookPayload(raw, secret, ts) });
+}
+
+/**
+ * Posts each notice to its tenant's own SLA webhook (`tenant.settings.slaWebhook`, secret sealed) when one is
+ * set, else to the deployment's (`fallback`), else nowhere. Only the worker whose `sla_notice` insert won calls
+ * it, so each notice is posted once whichever webhook it goes to.
+ */
+export function tenantSlaNotifier(options: {
+  database: Database;
+  secretKey: SecretKey | undefined;
+  fallback?: SlaNotifier | undefined;
+  fetch?: typeof fetch;
+}): SlaNotifier {
+  const settings = new ChannelSettingsService({ database: options.database, secretKey: options.secretKey });
+  return {
+    async notify(notification: SlaNotification) {
+      const own = options.secretKey ? await settings.resolveSlaWebhook(notification.tenantId) : null;
+      if (own) {
+        const notifier = webhookSlaNotifier({
+          url: own.url,
+          sign: (raw, ts) => signWebhookPayload(raw, own.secret, ts),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        return notifier.notify(notification);
+      }
+      await options.fallback?.notify(notification);
+    },
+  };
 }
 
 export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJobsOptions): Promise<void> {

@@ -22,6 +22,40 @@ export interface SyncJobResult {
   views: number;
 }
 
+/**
+ * One batch of the source's adjudications written at or after `since`, after `after` in (type, id) order.
+ * Served by `fhir_resource_fetched_idx` (tenant, source, fetched_at): a run changes few rows of a large cache.
+ */
+export function changedAdjudicationsQuery(
+  db: Database['db'],
+  job: Pick<SyncJob, 'tenantId' | 'sourceId'>,
+  since: Date,
+  after: { type: string; id: string } | null,
+  limit: number,
+) {
+  const where = [
+    eq(fhirResource.tenantId, job.tenantId),
+    eq(fhirResource.sourceId, job.sourceId),
+    inArray(fhirResource.resourceType, ADJUDICATIONS),
+    gte(fhirResource.fetchedAt, since),
+    eq(fhirResource.deleted, false),
+  ];
+  if (after) {
+    where.push(
+      or(
+        gt(fhirResource.resourceType, after.type),
+        and(eq(fhirResource.resourceType, after.type), gt(fhirResource.resourceId, after.id)),
+      )!,
+    );
+  }
+  return db
+    .select({ type: fhirResource.resourceType, id: fhirResource.resourceId, resource: fhirResource.resource })
+    .from(fhirResource)
+    .where(and(...where))
+    .orderBy(asc(fhirResource.resourceType), asc(fhirResource.resourceId))
+    .limit(limit);
+}
+
 /** Adjudications of the source written (inserted or updated) at or after `since`, in batches. */
 export async function openDisputesForChanges(
   database: Database,
@@ -32,27 +66,7 @@ export async function openDisputesForChanges(
   const totals = { opened: 0, existing: 0, reversals: 0 };
   let after: { type: string; id: string } | null = null;
   for (;;) {
-    const where = [
-      eq(fhirResource.tenantId, job.tenantId),
-      eq(fhirResource.sourceId, job.sourceId),
-      inArray(fhirResource.resourceType, ADJUDICATIONS),
-      gte(fhirResource.fetchedAt, since),
-      eq(fhirResource.deleted, false),
-    ];
-    if (after) {
-      where.push(
-        or(
-          gt(fhirResource.resourceType, after.type),
-          and(eq(fhirResource.resourceType, after.type), gt(fhirResource.resourceId, after.id)),
-        )!,
-      );
-    }
-    const rows = await database.db
-      .select({ type: fhirResource.resourceType, id: fhirResource.resourceId, resource: fhirResource.resource })
-      .from(fhirResource)
-      .where(and(...where))
-      .orderBy(asc(fhirResource.resourceType), asc(fhirResource.resourceId))
-      .limit(batchSize);
+    const rows = await changedAdjudicationsQuery(database.db, job, since, after, batchSize);
     if (rows.length === 0) return totals;
     const result: AutoOpenResult = await processAdjudicationChanges(database, {
       tenantId: job.tenantId,

@@ -6,6 +6,8 @@ import {
   type Clock,
   type Database,
   EscalationService,
+  escalationOwnerPattern,
+  escalationPerformerTypes,
   listEscalations,
   ValidationError,
 } from '@fhirdesk/core';
@@ -15,13 +17,17 @@ import { z } from 'zod';
 import { requireRoles } from '../auth/middleware';
 import type { AppEnv } from '../http/env';
 
-const reference = z.string().regex(/^(Organization|PractitionerRole|CareTeam|Practitioner)\/[A-Za-z0-9\-.]{1,64}$/);
+const reference = z
+  .string()
+  .regex(escalationOwnerPattern, 'must be an Organization, PractitionerRole, CareTeam or Practitioner reference');
 export const EscalateSchema = z.strictObject({
   ticketId: z.uuid(),
   reason: z.string().min(1).max(500),
   message: z.string().min(1).max(4000),
   priority: z.enum(['routine', 'urgent', 'asap', 'stat']).optional(),
   owner: reference.optional(),
+  /** Task.performerType (SNOMED CT + HL7 practitioner-role codes); also picks the source's configured owner. */
+  performerType: z.enum(escalationPerformerTypes).optional(),
   callback: z.string().max(200).optional(),
   sourceId: z.uuid().optional(),
 });

@@ -5,15 +5,16 @@
 import {
   type AuditSealer,
   authenticateInbound,
+  type ChannelSettingsService,
   type Clock,
   ConversationService,
-  createIntegrationKey,
   type Database,
   type DeliveryService,
   type InboundChannel,
   type InboundMessageInput,
   InboundService,
   parseInboundSms,
+  type SecretKey,
   systemClock,
   ticketCategories,
   ValidationError,
@@ -127,7 +128,9 @@ const ReceiptBody = z.strictObject({
   reason: z.string().max(64).optional(),
 });
 
-export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: DeliveryService }) {
+export function inboundRoutes(
+  deps: ConversationRouteDeps & { deliveries: DeliveryService; secretKey?: SecretKey | undefined },
+) {
   const clock = deps.clock ?? systemClock;
   const inbound = new InboundService({
     database: deps.database,
@@ -160,7 +163,10 @@ export function inboundRoutes(deps: ConversationRouteDeps & { deliveries: Delive
       },
       raw,
       clock.now(),
-      deps.webhookToleranceSeconds,
+      {
+        secretKey: deps.secretKey,
+        ...(deps.webhookToleranceSeconds !== undefined ? { toleranceSeconds: deps.webhookToleranceSeconds } : {}),
+      },
     );
     return { channel, raw, integration };
   };
@@ -223,7 +229,7 @@ async function jsonOf<T extends z.ZodType>(c: { req: { json(): Promise<unknown> 
 }
 
 /** /api/v1/conversations: agent corrections on inbound tickets (patient link, routing). */
-export function conversationRoutes(deps: ConversationRouteDeps) {
+export function conversationRoutes(deps: ConversationRouteDeps & { channelSettings: ChannelSettingsService }) {
   const conversations = new ConversationService({
     database: deps.database,
     clock: deps.clock ?? systemClock,
@@ -232,11 +238,11 @@ export function conversationRoutes(deps: ConversationRouteDeps) {
   const app = new Hono<AppEnv>();
   const staff = requireRoles(deps.database, 'agent', 'billing', 'supervisor', 'admin');
   const uuid = /^[0-9a-f-]{36}$/i;
-  // Admins create named integration credentials; the API key and HMAC secret are shown only here.
+  // Admins create named integration credentials; the API key and HMAC secret are shown only here. Kept for
+  // existing callers; /api/v1/channel-settings/integration-keys is the documented home (list, rotate).
   app.post('/integration-keys', requireRoles(deps.database, 'admin'), async (c) => {
     const body = await jsonOf(c, IntegrationKeyBody);
-    const created = await createIntegrationKey(deps.database, c.get('actor').tenantId, body);
-    return c.json(created, 201);
+    return c.json(await deps.channelSettings.createIntegrationKey(c.get('actor'), body), 201);
   });
   app.put('/tickets/:id/patient', staff, async (c) => {
     const id = c.req.param('id');

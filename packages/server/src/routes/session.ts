@@ -109,11 +109,18 @@ export function sessionRoutes(deps: {
       const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
       if (!match)
         throw new UnauthorizedError('Send the session token as "Authorization: Bearer <token>"', { reason: 'missing' });
-      const renewed = await renewSession(deps.keys, match[1]!, {
-        ttlSeconds: deps.smart?.sessionTtlSeconds,
-        maxSeconds: deps.smart?.sessionMaxSeconds,
-      });
-      return c.json(renewed, 200);
+      try {
+        const renewed = await renewSession(deps.keys, match[1]!, {
+          ttlSeconds: deps.smart?.sessionTtlSeconds,
+          maxSeconds: deps.smart?.sessionMaxSeconds,
+          audit: { database: deps.database, requestId: c.get('requestId') },
+        });
+        return c.json(renewed, 200);
+      } finally {
+        // The renewal (or its refusal) was audited for the token's tenant; verified tokens are cached, so cheap.
+        const claims = await deps.keys.verify(match[1]!).catch(() => null);
+        if (claims) deps.sealer.schedule(claims.tenantId);
+      }
     },
   );
 

@@ -25,8 +25,8 @@ export type InboundChannel = (typeof inboundChannels)[number];
 
 /**
  * A named credential of one inbound integration (HIPAA-09). The API key is stored only as its
- * SHA-256; the HMAC secret must be readable to verify signatures, so it is kept per key and rotated
- * by creating a new key.
+ * SHA-256; the HMAC secret must be readable to verify signatures, so it is sealed with the secret box
+ * (bound to the key id) and rotated in place: the old one stops working at once.
  */
 export const integrationKey = pgTable(
   'integration_key',
@@ -38,8 +38,15 @@ export const integrationKey = pgTable(
     name: text('name').notNull(),
     /** Hex SHA-256 of the whole API key; null for signature-only integrations. */
     keyHash: text('key_hash').unique(),
-    /** HMAC secret for `X-Fhirdesk-Signature`; null for API-key-only integrations. */
+    /**
+     * Sealed HMAC secret for `X-Fhirdesk-Signature` (`encryptSecret`, aad `integration_key:<id>`); null for
+     * API-key-only integrations. Rows written before sealing held it in clear; `sealLegacySecrets` converts them.
+     */
     hmacSecret: text('hmac_secret'),
+    /** Keyed fingerprint of the HMAC secret, shown instead of it. */
+    hmacFingerprint: text('hmac_fingerprint'),
+    /** Last rotation of the API key or HMAC secret. */
+    rotatedAt: tstz('rotated_at'),
     channels: text('channels').array().$type<InboundChannel[]>().notNull().default(sql`'{}'::text[]`),
     active: boolean('active').notNull().default(true),
     createdAt: tstz('created_at').notNull().defaultNow(),

@@ -60,6 +60,13 @@ export const fhirResource = pgTable(
   (t) => [
     primaryKey({ name: 'fhir_resource_pk', columns: [t.tenantId, t.sourceId, t.resourceType, t.resourceId] }),
     index('fhir_resource_patient_idx').on(t.tenantId, t.patientId, t.resourceType),
+    // What a sync run changed (fetched at or after its start): rebuildChangedPatientViews and the dispute
+    // auto-open hook (openDisputesForChanges) read it after every run; without it both scan the cache. fetched_at
+    // leads: the range is recent, so few entries of all tenants qualify, inserts go to the right edge, and the
+    // planner cannot mistake it for a per-tenant index (with tenant_id first it was picked for patient reads).
+    index('fhir_resource_fetched_idx').on(t.fetchedAt, t.tenantId, t.sourceId),
+    // ... and what it marked deleted (the OR branch of rebuildChangedPatientViews; few rows, so partial).
+    index('fhir_resource_deleted_idx').on(t.deletedAt, t.tenantId, t.sourceId).where(sql`deleted`),
   ],
 );
 

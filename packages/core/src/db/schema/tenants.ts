@@ -1,5 +1,17 @@
 import { sql } from 'drizzle-orm';
-import { boolean, check, index, integer, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { type Role, roles, sqlList } from './enums';
 
 export const tenant = pgTable('tenant', {
@@ -43,5 +55,31 @@ export const appUser = pgTable(
   ],
 );
 
+export const tenantSecretNames = ['outbound.email.password', 'outbound.webhook.secret', 'sla.webhook.secret'] as const;
+export type TenantSecretName = (typeof tenantSecretNames)[number];
+
+/**
+ * Secrets of a tenant's settings (SMTP password, webhook signing secrets), kept out of `tenant.settings` so
+ * that JSON holds no secret and can be shown to admins. `sealed` is the secret box's output bound to
+ * (tenant, name); `fingerprint` is its keyed tag, so listing never decrypts.
+ */
+export const tenantSecret = pgTable(
+  'tenant_secret',
+  {
+    tenantId: uuid('tenant_id')
+      .notNull()
+      .references(() => tenant.id),
+    name: text('name').$type<TenantSecretName>().notNull(),
+    sealed: text('sealed').notNull(),
+    fingerprint: text('fingerprint').notNull(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'tenant_secret_pk', columns: [t.tenantId, t.name] }),
+    check('tenant_secret_name_ck', sql.raw(`name IN (${sqlList(tenantSecretNames)})`)),
+  ],
+);
+
 export type Tenant = typeof tenant.$inferSelect;
+export type TenantSecret = typeof tenantSecret.$inferSelect;
 export type AppUser = typeof appUser.$inferSelect;

@@ -1,0 +1,2 @@
+CREATE INDEX "fhir_resource_fetched_idx" ON "fhir_resource" USING btree ("fetched_at","tenant_id","source_id");--> statement-breakpoint
+CREATE INDEX "fhir_resource_deleted_idx" ON "fhir_resource" USING btree ("deleted_at","tenant_id","source_id") WHERE deleted;
