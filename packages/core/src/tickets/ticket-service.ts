@@ -35,6 +35,7 @@ import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ti
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
 import { appendTicketEvent } from './ticket-event';
+import { insertNumberedTicket } from './ticket-insert';
 import { formatTicketNumber } from './ticket-number';
 import { allowedTransitions, canTransition } from './ticket-status';
 
@@ -215,59 +216,25 @@ export class TicketService {
         category: input.category,
         channel: input.channel,
       });
-      const row: Ticket = {
-        id,
-        tenantId: actor.tenantId,
-        number: 0,
-        subject: input.subject,
-        description: input.description ?? '',
-        category: input.category,
-        channel: input.channel,
-        status: 'new',
-        priority: input.priority ?? 'normal',
-        queue: input.queue ?? 'general',
-        assigneeId: input.assigneeId ?? null,
-        patientRef,
-        patientSourceId: patient?.sourceId ?? null,
-        language: input.language ?? null,
-        createdBy: actor.userId,
-        createdAt: now,
-        updatedAt: now,
-        firstResponseAt: null,
-        resolvedAt: null,
-        closedAt: null,
-        version: 1,
-      };
-      // Gap-free per-tenant number: the counter row's lock serialises concurrent creates of one tenant, so
-      // the number, the ticket and its first event go in ONE statement and the lock is held only for that
-      // statement and the commit (measured: several times the throughput of one statement per write).
-      const eventData = { category: row.category, priority: row.priority, queue: row.queue };
-      // ISO text, not a Date: drizzle's postgres.js driver does not serialise Dates in raw SQL.
-      const at = now.toISOString();
-      const [created] = await tx
-        .execute(sql`
-          with n as (
-            insert into ticket_counter (tenant_id, next_number) values (${actor.tenantId}, 1002)
-            on conflict (tenant_id) do update set next_number = ticket_counter.next_number + 1
-            returning next_number - 1 as number
-          ), t as (
-            insert into ticket (id, tenant_id, number, subject, description, category, channel, status, priority,
-              queue, assignee_id, patient_ref, patient_source_id, language, created_by, created_at, updated_at, version)
-            select ${id}, ${actor.tenantId}, n.number, ${row.subject}, ${row.description}, ${row.category},
-              ${row.channel}, 'new', ${row.priority}, ${row.queue}, ${row.assigneeId}, ${row.patientRef},
-              ${row.patientSourceId}, ${row.language}, ${row.createdBy}, ${at}::timestamptz, ${at}::timestamptz, 1
-            from n
-            returning number
-          ), e as (
-            insert into ticket_event (id, tenant_id, ticket_id, type, actor_id, actor_kind, channel, data, created_at)
-            select ${randomUUID()}, ${actor.tenantId}, ${id}, 'created', ${actor.userId}, ${actor.kind},
-              ${row.channel}, ${JSON.stringify(eventData)}::jsonb, ${at}::timestamptz
-            from t
-            returning id
-          )
-          select t.number, (select count(*) from e)::int as events from t`)
-        .then((r) => rowsOf<{ number: number }>(r));
-      row.number = Number(created!.number);
+      const row = await insertNumberedTicket(
+        tx,
+        actor,
+        {
+          id,
+          subject: input.subject,
+          description: input.description ?? '',
+          category: input.category,
+          channel: input.channel,
+          priority: input.priority ?? 'normal',
+          queue: input.queue ?? 'general',
+          assigneeId: input.assigneeId ?? null,
+          patientRef,
+          patientSourceId: patient?.sourceId ?? null,
+          language: input.language ?? null,
+        },
+        now,
+        { category: input.category, priority: input.priority ?? 'normal', queue: input.queue ?? 'general' },
+      );
       // A ticket routed to a queue without an assignee goes to one of the queue's agents (issue #6).
       if (!input.assigneeId) await autoAssign(tx, actor, row, now);
       const links: TicketLink[] = [];
@@ -677,11 +644,6 @@ const FINANCIAL_EVENTS: ReadonlySet<string> = new Set(['dispute-updated', 'payer
 function minimumNecessary(event: TicketEvent): TicketEvent {
   if (!FINANCIAL_EVENTS.has(event.type)) return event;
   return { ...event, body: null, data: { redacted: 'financial detail is shown to billing roles only' } };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  // postgres.js returns an array; PGlite returns { rows }.
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
 
 function escapeLike(text: string): string {
