@@ -21,3 +21,4 @@ export * from './integration-keys';
 export * from './outbound-delivery';
 export * from './patient-match';
 export { appendTicketEvent } from './timeline';
+export * from './verification-view';

@@ -9,6 +9,7 @@ import { systemClock } from '../context/actor';
 import {
   recordEhrSessionVerification,
   type VerificationState,
+  verificationChannels,
   verificationStates,
 } from '../conversations/caller-verification';
 import {
@@ -18,6 +19,13 @@ import {
   isOutboundChannel,
   queueReplyDelivery,
 } from '../conversations/outbound-delivery';
+import {
+  type LinkView,
+  restrictEvent,
+  restrictLink,
+  restrictTicket,
+  verificationStateOf,
+} from '../conversations/verification-view';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type LinkableResourceType,
@@ -83,7 +91,7 @@ export interface UpdateTicketInput {
 export interface TicketView extends Ticket {
   displayNumber: string;
   links: TicketLink[];
-  /** Absent on write responses, which echo what the caller just sent. */
+  /** Every response carries it; `required` means patient and links are withheld (caller not verified). */
   verification?: VerificationState | undefined;
 }
 
@@ -109,15 +117,6 @@ const PATIENT_ONLY = ['Patient'] as const;
 
 function view(row: Ticket, links: TicketLink[] = []): TicketView {
   return { ...row, displayNumber: formatTicketNumber(row.number), links };
-}
-
-/**
- * Ticket reads before caller verification (issue #6): the ticket and the caller's own words stay
- * visible so the agent can work, but not which patient or which claims/coverages it is linked to.
- */
-function restricted(v: TicketView, state: VerificationState): TicketView {
-  if (state !== 'required') return { ...v, verification: state };
-  return { ...v, patientRef: null, patientSourceId: null, links: [], verification: state };
 }
 
 export class TicketService {
@@ -241,8 +240,14 @@ export class TicketService {
       for (const [i, link] of (input.links ?? []).entries()) {
         links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));
       }
-      await recordEhrSessionVerification(tx, actor, row, now);
-      return view(row, links);
+      // A new ticket has no verification yet unless the SMART launch established who the caller is.
+      const verified = await recordEhrSessionVerification(tx, actor, row, now);
+      const state: VerificationState = verified
+        ? 'verified'
+        : verificationChannels.includes(row.channel)
+          ? 'required'
+          : 'not-required';
+      return restrictTicket(view(row, links), state);
     });
   }
 
@@ -259,8 +264,11 @@ export class TicketService {
         .where(eq(ticketLink.ticketId, id))
         .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
       const state = (await verificationStates(tx, actor.tenantId, [row])).get(row.id)!;
-      await this.audit(tx, actor, row, 'ticket.read', 'R', now, state === 'required' ? { restricted: true } : {});
-      return restricted(view(row, links), state);
+      await this.audit(tx, actor, row, 'ticket.read', 'R', now, {
+        verification: state,
+        ...(state === 'required' ? { restricted: true } : {}),
+      });
+      return restrictTicket(view(row, links), state);
     });
   }
 
@@ -311,7 +319,7 @@ export class TicketService {
       ];
       await recordAudit(tx, actor, entries, now);
       const states = await verificationStates(tx, actor.tenantId, items);
-      return { items: items.map((r) => restricted(view(r), states.get(r.id)!)), nextCursor };
+      return { items: items.map((r) => restrictTicket(view(r), states.get(r.id)!)), nextCursor };
     });
   }
 
@@ -343,13 +351,13 @@ export class TicketService {
       }
       if (Object.keys(patch).length === 0) {
         await this.audit(tx, actor, current, 'ticket.update', 'U', now, { changed: [] });
-        return this.withLinks(tx, current);
+        return this.present(tx, actor, current);
       }
       const row = await this.writeRow(tx, current, { ...patch, updatedAt: now });
       // Free text (subject, description) is PHI-prone: the timeline keeps it, the audit only names fields.
       await this.appendEvent(tx, actor, id, 'field-changed', now, { data: { changes } });
       await this.audit(tx, actor, row, 'ticket.update', 'U', now, { changed: Object.keys(changes) });
-      return this.withLinks(tx, row);
+      return this.present(tx, actor, row);
     });
   }
 
@@ -384,7 +392,7 @@ export class TicketService {
         data: { from: current.status, to, reopened: current.status === 'resolved' && to === 'open' },
       });
       await this.audit(tx, actor, row, 'ticket.status', 'U', now, { from: current.status, to });
-      return this.withLinks(tx, row);
+      return this.present(tx, actor, row);
     });
   }
 
@@ -402,11 +410,11 @@ export class TicketService {
         });
       }
       await this.assertAssignee(tx, actor, assigneeId);
-      if (current.assigneeId === assigneeId) return this.withLinks(tx, current);
+      if (current.assigneeId === assigneeId) return this.present(tx, actor, current);
       const row = await this.writeRow(tx, current, { assigneeId, updatedAt: now });
       await this.appendEvent(tx, actor, id, 'assigned', now, { data: { from: current.assigneeId, to: assigneeId } });
       await this.audit(tx, actor, row, 'ticket.assign', 'U', now, { assigneeId });
-      return this.withLinks(tx, row);
+      return this.present(tx, actor, row);
     });
   }
 
@@ -443,7 +451,8 @@ export class TicketService {
         direction: input.direction,
         ...(deliveryId ? { deliveryId } : {}),
       });
-      return delivery ? { ...event, delivery: deliveryView(delivery) } : event;
+      const shown = restrictEvent(event, await verificationStateOf(tx, actor.tenantId, row));
+      return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
     });
     if (result.delivery) this.onReplyQueued();
     return result;
@@ -455,16 +464,16 @@ export class TicketService {
       await this.writeRow(tx, current, { updatedAt: now });
       const event = await this.appendEvent(tx, actor, id, 'note', now, { body: input.body });
       await this.audit(tx, actor, current, 'ticket.note', 'U', now, { eventId: event.id });
-      return event;
+      return restrictEvent(event, await verificationStateOf(tx, actor.tenantId, current));
     });
   }
 
-  async link(actor: Actor, id: string, input: LinkInput): Promise<TicketLink> {
+  async link(actor: Actor, id: string, input: LinkInput): Promise<LinkView> {
     return this.command(actor, async (tx, now) => {
       const current = await this.loadForUpdate(tx, actor, id);
       const link = await this.insertLink(tx, actor, current, input, now, 'reference');
       await this.writeRow(tx, current, { updatedAt: now });
-      return link;
+      return restrictLink(link, await verificationStateOf(tx, actor.tenantId, current));
     });
   }
 
@@ -497,10 +506,11 @@ export class TicketService {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
     return this.command(actor, async (tx, now) => {
       const [row] = await tx
-        .select({ id: ticket.id, patientRef: ticket.patientRef })
+        .select({ id: ticket.id, patientRef: ticket.patientRef, channel: ticket.channel })
         .from(ticket)
         .where(and(eq(ticket.id, id), eq(ticket.tenantId, actor.tenantId)));
       if (!row) throw new NotFoundError('Ticket not found');
+      const state = await verificationStateOf(tx, actor.tenantId, row);
       const where = [eq(ticketEvent.ticketId, id), eq(ticketEvent.tenantId, actor.tenantId)];
       if (options.after !== undefined) where.push(gt(ticketEvent.seq, options.after));
       const events = await tx
@@ -517,23 +527,31 @@ export class TicketService {
         page.filter((e) => e.type === 'message' && e.direction === 'outbound').map((e) => e.id),
       );
       const items: TimelineEvent[] = page.map((e) => {
-        const shown = financial ? e : minimumNecessary(e);
+        const shown = restrictEvent(financial ? e : minimumNecessary(e), state);
         const delivery = deliveries.get(e.id);
         return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
       });
-      await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now);
+      await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now, {
+        verification: state,
+        ...(state === 'required' ? { restricted: true } : {}),
+      });
       const last = items[items.length - 1];
       return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };
     });
   }
 
-  private async withLinks(executor: Executor, row: Ticket): Promise<TicketView> {
-    const links = await executor
-      .select()
-      .from(ticketLink)
-      .where(eq(ticketLink.ticketId, row.id))
-      .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
-    return view(row, links);
+  /** A write's response: the ticket as it now is, shaped by the caller's verification like a read. */
+  private async present(executor: Executor, actor: Actor, row: Ticket): Promise<TicketView> {
+    const state = await verificationStateOf(executor, actor.tenantId, row);
+    const links =
+      state === 'required'
+        ? []
+        : await executor
+            .select()
+            .from(ticketLink)
+            .where(eq(ticketLink.ticketId, row.id))
+            .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
+    return restrictTicket(view(row, links), state);
   }
 
   private async writeRow(tx: Tx, current: Ticket, patch: Partial<Ticket>): Promise<Ticket> {
