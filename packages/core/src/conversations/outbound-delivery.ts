@@ -24,6 +24,7 @@ import {
 } from '../db/schema/conversations';
 import { type Ticket, type TicketEvent, ticket, ticketEvent } from '../db/schema/tickets';
 import { ConflictError, NotFoundError } from '../errors';
+import { type SurveyLinkBuilder, surveyInvitation, surveyInvitationOf } from '../surveys/survey-invitation';
 import { ensureReplyToken } from './inbound-service';
 import { appendTicketEvent } from './timeline';
 
@@ -119,6 +120,8 @@ export interface DeliveryOptions {
   leaseMs?: number;
   random?: () => number;
   afterCommit?: (actor: Actor) => void;
+  /** Signs CSAT survey links; an invitation is given its link only here, as it goes to the transport. */
+  surveyLink?: SurveyLinkBuilder | undefined;
 }
 
 const workerActor = (tenantId: string): Actor => ({
@@ -139,8 +142,10 @@ export class DeliveryService {
   private readonly leaseMs: number;
   private readonly random: () => number;
   private readonly afterCommit: (actor: Actor) => void;
+  private readonly surveyLink: SurveyLinkBuilder | undefined;
 
   constructor(options: DeliveryOptions) {
+    this.surveyLink = options.surveyLink;
     this.database = options.database;
     this.transports = options.transports;
     this.clock = options.clock ?? systemClock;
@@ -217,19 +222,32 @@ export class DeliveryService {
     if (!transport) throw new TransportError('no-transport-configured', false);
     const prepared = await this.database.db.transaction(async (tx) => {
       const [row] = await tx
-        .select({ number: ticket.number, subject: ticket.subject, body: ticketEvent.body })
+        .select({
+          number: ticket.number,
+          subject: ticket.subject,
+          language: ticket.language,
+          body: ticketEvent.body,
+          data: ticketEvent.data,
+        })
         .from(ticketEvent)
         .innerJoin(ticket, eq(ticket.id, ticketEvent.ticketId))
         .where(eq(ticketEvent.id, delivery.eventId));
       const replyToken = await ensureReplyToken(tx, delivery.tenantId, delivery.ticketId, this.now());
       return { ...row!, replyToken };
     });
+    let body = prepared.body ?? '';
+    const survey = surveyInvitationOf(prepared.data);
+    if (survey) {
+      // Never "sent" without a working link: a worker without the signing key fails the delivery visibly.
+      if (!this.surveyLink || !survey.expiresAt) throw new TransportError('survey-link-unavailable', false);
+      body = surveyInvitation(await this.surveyLink(survey.id, new Date(survey.expiresAt)), prepared.language);
+    }
     return transport.send({
       deliveryId: delivery.id,
       tenantId: delivery.tenantId,
       channel: delivery.channel,
       recipient: delivery.recipient,
-      body: prepared.body ?? '',
+      body,
       ticketNumber: prepared.number,
       ticketSubject: prepared.subject,
       replyToken: prepared.replyToken,

@@ -42,6 +42,7 @@ import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
+import { withoutSurveyLink } from '../surveys/survey-invitation';
 import { appendTicketEvent } from './ticket-event';
 import { insertNumberedTicket } from './ticket-insert';
 import { formatTicketNumber } from './ticket-number';
@@ -527,7 +528,7 @@ export class TicketService {
         page.filter((e) => e.type === 'message' && e.direction === 'outbound').map((e) => e.id),
       );
       const items: TimelineEvent[] = page.map((e) => {
-        const shown = restrictEvent(financial ? e : minimumNecessary(e), state);
+        const shown = restrictEvent(withoutSurveyLink(financial ? e : minimumNecessary(e)), state);
         const delivery = deliveries.get(e.id);
         return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
       });
