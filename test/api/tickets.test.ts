@@ -313,7 +313,8 @@ describe('assignment, messages and notes', () => {
     expect((await call(`/api/v1/tickets/${id}`, jsonRequest(agent.token, 'GET'))).body!.firstResponseAt).toBeNull();
     await call(
       `/api/v1/tickets/${id}/messages`,
-      jsonRequest(agent.token, 'POST', { channel: 'sms', direction: 'outbound', body: 'Checking with billing now.' }),
+      // A logged call-back: phone messages are records, not deliveries (SMS replies need a recipient).
+      jsonRequest(agent.token, 'POST', { channel: 'phone', direction: 'outbound', body: 'Checking with billing now.' }),
     );
     await call(
       `/api/v1/tickets/${id}/notes`,

@@ -2,7 +2,7 @@
 // worker claims due deliveries (FOR UPDATE SKIP LOCKED + a lease), sends them through the tenant's
 // transport and records `sent` only when the transport accepted the message. Transient failures are
 // retried with backoff; every status change is appended to the timeline and audited.
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import {
   defaultRetryPolicy,
@@ -16,7 +16,6 @@ import { systemClock } from '../context/actor';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type DeliveryStatus,
-  inboundMessage,
   type OutboundChannel,
   type OutboundDelivery,
   outboundChannels,
@@ -26,6 +25,7 @@ import { type Ticket, type TicketEvent, ticket, ticketEvent } from '../db/schema
 import { ConflictError, NotFoundError } from '../errors';
 import { type SurveyLinkBuilder, surveyInvitation, surveyInvitationOf } from '../surveys/survey-invitation';
 import { ensureReplyToken } from './inbound-service';
+import type { ReplyRecipient } from './reply-recipient';
 import { appendTicketEvent } from './timeline';
 
 /** What the API shows of a delivery next to its reply (no address, no provider text). */
@@ -59,9 +59,9 @@ export const isOutboundChannel = (channel: string | null): channel is OutboundCh
   (outboundChannels as readonly string[]).includes(channel ?? '');
 
 /**
- * Queue the delivery of a reply inside the transaction that appended it. The recipient is the
- * sender of the ticket's latest inbound message on the same channel; without one the delivery is
- * queued anyway and fails visibly (`no-recipient`) rather than disappearing.
+ * Queue the delivery of a reply inside the transaction that appended it, to the recipient resolved
+ * for it (`resolveReplyRecipient`). Without one the delivery is queued anyway and fails visibly
+ * (`no-recipient`) rather than disappearing; agent replies are refused with a 422 before that.
  */
 export async function queueReplyDelivery(
   tx: Tx,
@@ -69,15 +69,8 @@ export async function queueReplyDelivery(
   event: TicketEvent,
   deliveryId: string,
   now: Date,
+  recipient: ReplyRecipient,
 ): Promise<OutboundDelivery> {
-  const channel = event.channel as OutboundChannel;
-  const [last] = await tx
-    .select({ sender: inboundMessage.sender, providerMessageId: inboundMessage.providerMessageId })
-    .from(inboundMessage)
-    .where(and(eq(inboundMessage.ticketId, row.id), eq(inboundMessage.channel, channel)))
-    .orderBy(desc(inboundMessage.receivedAt))
-    .limit(1);
-  const recipient = last && last.sender !== 'unknown' ? last.sender : null;
   const [delivery] = await tx
     .insert(outboundDelivery)
     .values({
@@ -85,9 +78,9 @@ export async function queueReplyDelivery(
       tenantId: row.tenantId,
       ticketId: row.id,
       eventId: event.id,
-      channel,
-      recipient,
-      inReplyTo: channel === 'email' && last ? last.providerMessageId : null,
+      channel: event.channel as OutboundChannel,
+      recipient: recipient.address,
+      inReplyTo: recipient.inReplyTo,
       status: 'queued',
       nextAttemptAt: now,
       createdAt: now,
@@ -95,6 +88,14 @@ export async function queueReplyDelivery(
     })
     .returning();
   return delivery!;
+}
+
+/** Where a queued reply goes, as the timeline and the audit trail record it (no address). */
+export function recipientSummary(recipient: ReplyRecipient): Record<string, unknown> {
+  if (!recipient.source) return { source: null };
+  return recipient.contactPoint
+    ? { source: recipient.source, system: recipient.contactPoint.system, use: recipient.contactPoint.use }
+    : { source: recipient.source };
 }
 
 /** Deliveries of the given message events, keyed by event id (for the timeline). */

@@ -7,6 +7,7 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import type { Actor } from '../context/actor';
 import { isOutboundChannel, queueReplyDelivery } from '../conversations/outbound-delivery';
+import { type ReplyRecipient, resolveReplyRecipient } from '../conversations/reply-recipient';
 import { appendTicketEvent, rowsOf } from '../conversations/timeline';
 import type { Database, Executor } from '../db/database';
 import { type Survey, survey } from '../db/schema/conversations';
@@ -82,6 +83,7 @@ export async function issueSurveysForResolved(
       if (options.invite) {
         const actor = surveyActor(r.tenant_id);
         const [t] = await tx.select().from(ticket).where(eq(ticket.id, r.ticket_id));
+        let recipient: ReplyRecipient | null = null;
         if (isOutboundChannel(r.channel)) {
           deliveryId = randomUUID();
           // Sent through the reply path: queued now, `sent` only once a transport accepted it.
@@ -92,7 +94,9 @@ export async function issueSurveysForResolved(
             body: surveyInvitationNotice(r.channel, surveyExpiresAt),
             data: { delivery: { id: deliveryId, status: 'queued' }, survey },
           });
-          await queueReplyDelivery(tx, t!, event, deliveryId, now);
+          // No address (no inbound message, no usable patient contact): queued anyway, so it fails visibly.
+          recipient = await resolveReplyRecipient(tx, t!, r.channel, now);
+          await queueReplyDelivery(tx, t!, event, deliveryId, now, recipient);
         } else {
           await appendTicketEvent(tx, actor, r.ticket_id, 'csat', now, {
             data: { surveyId: r.id, stage: 'issued', linkSent: false, reason: 'no-outbound-channel' },
@@ -107,7 +111,12 @@ export async function issueSurveysForResolved(
             entityType: 'Ticket',
             entityId: r.ticket_id,
             patientRef: t!.patientRef,
-            detail: { surveyId: r.id, channel: r.channel, ...(deliveryId ? { deliveryId } : { linkSent: false }) },
+            detail: {
+              surveyId: r.id,
+              channel: r.channel,
+              ...(deliveryId ? { deliveryId } : { linkSent: false }),
+              ...(recipient?.contactPoint ? { contactPoint: recipient.contactPoint.reference } : {}),
+            },
           },
           now,
         );

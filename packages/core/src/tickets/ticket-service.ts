@@ -18,7 +18,9 @@ import {
   deliveryView,
   isOutboundChannel,
   queueReplyDelivery,
+  recipientSummary,
 } from '../conversations/outbound-delivery';
+import { resolveReplyRecipient } from '../conversations/reply-recipient';
 import {
   type LinkView,
   restrictEvent,
@@ -40,7 +42,7 @@ import {
 import { fhirResource, source } from '../db/schema/sources';
 import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
 import { withoutSurveyLink } from '../surveys/survey-invitation';
 import { appendTicketEvent } from './ticket-event';
@@ -432,25 +434,51 @@ export class TicketService {
           {},
           'ticket-closed',
         );
+      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
+      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
+      // A reply nobody could receive is refused before anything is written.
+      const recipient =
+        input.direction === 'outbound' && isOutboundChannel(input.channel)
+          ? await resolveReplyRecipient(tx, current, input.channel, now)
+          : null;
+      if (recipient && !recipient.address) {
+        throw new UnprocessableError(
+          `No ${input.channel} recipient for this reply: ${recipient.missing}`,
+          { channel: input.channel },
+          'no-recipient',
+        );
+      }
       const patch: Partial<Ticket> = { updatedAt: now };
       // First response: the first outbound message from a person or integration on the desk's side.
       if (input.direction === 'outbound' && !current.firstResponseAt) patch.firstResponseAt = now;
       const row = await this.writeRow(tx, current, patch);
-      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
-      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
-      const deliveryId = input.direction === 'outbound' && isOutboundChannel(input.channel) ? randomUUID() : null;
+      const deliveryId = recipient ? randomUUID() : null;
       const event = await this.appendEvent(tx, actor, id, 'message', now, {
         channel: input.channel,
         direction: input.direction,
         body: input.body,
-        ...(deliveryId ? { data: { delivery: { id: deliveryId, status: 'queued' } } } : {}),
+        ...(recipient
+          ? { data: { delivery: { id: deliveryId, status: 'queued', to: recipientSummary(recipient) } } }
+          : {}),
       });
-      const delivery = deliveryId ? await queueReplyDelivery(tx, row, event, deliveryId, now) : null;
+      const delivery =
+        deliveryId && recipient ? await queueReplyDelivery(tx, row, event, deliveryId, now, recipient) : null;
+      // HIPAA-06: which of the patient's contact points received it is audited (by position, not value).
       await this.audit(tx, actor, row, 'ticket.message', 'U', now, {
         eventId: event.id,
         channel: input.channel,
         direction: input.direction,
         ...(deliveryId ? { deliveryId } : {}),
+        ...(recipient
+          ? {
+              recipient: {
+                ...recipientSummary(recipient),
+                ...(recipient.contactPoint
+                  ? { contactPoint: recipient.contactPoint.reference, rank: recipient.contactPoint.rank }
+                  : {}),
+              },
+            }
+          : {}),
       });
       const shown = restrictEvent(event, await verificationStateOf(tx, actor.tenantId, row));
       return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
