@@ -43,7 +43,8 @@ describe('POST /api/v1/tickets', () => {
   it('creates a ticket with a human number, ETag, Location and a created event', async () => {
     const { res, status, body } = await create(
       agent,
-      newTicket({ priority: 'high', queue: 'billing', language: 'es-MX' }),
+      // In person: exempt from caller verification (issue #6), so the write echoes the patient.
+      newTicket({ channel: 'in-person', priority: 'high', queue: 'billing', language: 'es-MX' }),
     );
     expect(status).toBe(201);
     expect(body!.number).toMatch(/^T-\d+$/);
@@ -73,6 +74,7 @@ describe('POST /api/v1/tickets', () => {
       agent,
       newTicket({
         category: 'claim-dispute',
+        channel: 'in-person',
         links: [
           { reference: 'Claim/100150', role: 'disputed-claim' },
           { reference: 'Coverage/9876B1', role: 'coverage-in-question' },
@@ -311,7 +313,8 @@ describe('assignment, messages and notes', () => {
     expect((await call(`/api/v1/tickets/${id}`, jsonRequest(agent.token, 'GET'))).body!.firstResponseAt).toBeNull();
     await call(
       `/api/v1/tickets/${id}/messages`,
-      jsonRequest(agent.token, 'POST', { channel: 'sms', direction: 'outbound', body: 'Checking with billing now.' }),
+      // A logged call-back: phone messages are records, not deliveries (SMS replies need a recipient).
+      jsonRequest(agent.token, 'POST', { channel: 'phone', direction: 'outbound', body: 'Checking with billing now.' }),
     );
     await call(
       `/api/v1/tickets/${id}/notes`,
@@ -399,7 +402,7 @@ describe('links', () => {
       contentHash: 'h1',
       fetchedAt: new Date(),
     });
-    const id = (await create(agent)).body!.id;
+    const id = (await create(agent, newTicket({ channel: 'in-person' }))).body!.id;
     const link = await call(
       `/api/v1/tickets/${id}/links`,
       jsonRequest(agent.token, 'POST', {

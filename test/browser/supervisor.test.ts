@@ -55,7 +55,7 @@ async function seed(database: Database, tenantId: string) {
     .values({ tenantId, displayName: 'Dana Agent', roles: ['agent'], fhirUser: 'Practitioner/dana' })
     .returning();
   const actor = { tenantId, userId: agent!.id, kind: 'user' as const, roles: ['agent' as const] };
-  const reply = (clock: { now: () => Date }, id: string, channel: 'email' | 'sms' | 'chat') =>
+  const reply = (clock: { now: () => Date }, id: string, channel: 'email' | 'sms' | 'chat' | 'portal') =>
     new TicketService({ database, clock }).addMessage(actor, id, {
       channel,
       direction: 'outbound',
@@ -103,7 +103,8 @@ async function seed(database: Database, tenantId: string) {
     { email: 'd@example.org' },
     'Billing statement question about a charge',
   );
-  await reply(at(20, 600), d.ticketId, 'email');
+  // Answered on the channel it came in on: a reply needs someone to receive it (issue #6).
+  await reply(at(20, 600), d.ticketId, 'portal');
   await status(at(20, 601), d.ticketId, 'open');
   await status(at(20, 900), d.ticketId, 'resolved');
   // SLA notices as the sweep job raises them; surveys for the resolutions, two answered.
@@ -267,8 +268,13 @@ describe('red-flag safety prompt on the ticket page', () => {
     await page.selectOption('#sp-target', 'nurse');
     await page.click('button:has-text("Escalate to nurse triage")');
     const status = await page.waitForSelector('.handoff-written-back', { timeout: 20_000 });
-    const text = (await status.textContent()) ?? '';
-    const taskId = /Task\/([A-Za-z0-9\-.]+)/.exec(text)?.[1];
+    // The caller is not verified: the handoff shows, the EHR id about the patient does not (HIPAA-07).
+    expect(await status.textContent()).toContain('a Task was created in the EHR');
+    const [esc] = await h.database.db
+      .select()
+      .from(schema.escalation)
+      .where(eq(schema.escalation.ticketId, tickets.enFlag));
+    const taskId = esc?.taskId;
     expect(taskId).toBeTruthy();
     const task = (await writable.readResource('Task', taskId!)) as Task;
     expect(task).toMatchObject({

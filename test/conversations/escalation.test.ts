@@ -115,6 +115,29 @@ describe('clinical escalation write-back', () => {
     const agent = await createTenantWithAgent(database, t.keys, ['agent']);
     const sourceId = await addSource(database, agent.tenantId, ehr.fhirBaseUrl);
     const { ticket } = await ticketOn(agent.tenantId, sourceId);
+    // Before caller verification the handoff state shows, but not the EHR ids about the patient (HIPAA-07).
+    const unverified = await t.app.request(
+      '/api/v1/escalations',
+      jsonRequest(agent.token, 'POST', { ticketId: ticket.id, ...input }),
+    );
+    expect(unverified.status).toBe(201);
+    expect(await unverified.json()).toMatchObject({
+      writtenBack: true,
+      verification: 'required',
+      escalation: { status: 'written-back', taskId: null, communicationId: null },
+    });
+    await database.db.insert(schema.ticketVerification).values({
+      tenantId: agent.tenantId,
+      ticketId: ticket.id,
+      outcome: 'verified',
+      method: 'identifiers',
+      party: 'patient',
+      patientRef: ticket.patientRef!,
+      matched: ['birthDate', 'postalCode'],
+      mismatched: [],
+      verifiedBy: agent.id,
+      createdAt: new Date(),
+    });
     const res = await t.app.request(
       '/api/v1/escalations',
       jsonRequest(agent.token, 'POST', { ticketId: ticket.id, ...input }),
@@ -148,6 +171,19 @@ describe('clinical escalation write-back', () => {
     let next = 2000;
     const escalate = async (extra: Record<string, unknown>) => {
       const { ticket } = await ticketOn(agent.tenantId, sourceId, next++);
+      // The caller is verified, so the response carries the EHR ids this test reads back (HIPAA-07).
+      await database.db.insert(schema.ticketVerification).values({
+        tenantId: agent.tenantId,
+        ticketId: ticket.id,
+        outcome: 'verified',
+        method: 'identifiers',
+        party: 'patient',
+        patientRef: ticket.patientRef!,
+        matched: ['birthDate', 'postalCode'],
+        mismatched: [],
+        verifiedBy: agent.id,
+        createdAt: new Date(),
+      });
       const res = await t.app.request(
         '/api/v1/escalations',
         jsonRequest(agent.token, 'POST', {

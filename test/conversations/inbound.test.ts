@@ -191,7 +191,10 @@ describe('inbound messages', () => {
       jsonRequest(agent.token, 'PUT', { patient: 'Patient/p-twin-b' }),
     );
     expect(res.status).toBe(200);
-    expect(((await res.json()) as { patientRef: string }).patientRef).toBe('Patient/p-twin-b');
+    // The caller is not verified yet, so the response withholds whom the agent linked (HIPAA-07).
+    expect(await res.json()).toMatchObject({ patientRef: null, verification: 'required' });
+    const [linked] = await database.db.select().from(schema.ticket).where(eq(schema.ticket.id, ambiguous.ticketId));
+    expect(linked!.patientRef).toBe('Patient/p-twin-b');
   });
 
   it('routes a red-flag message to the urgent clinical-escalation queue with a safety prompt', async () => {

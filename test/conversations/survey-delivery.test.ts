@@ -56,12 +56,16 @@ afterAll(async () => {
   await database.close();
 });
 
-const sender = () =>
+/** The delivery worker, which alone signs survey links (as each invitation goes to the transport). */
+const sender = (options: { withSurveyKey?: boolean } = {}) =>
   new DeliveryService({
     database,
     transports: tenantTransports(database, TEST_SECRET_KEY),
     policy: { maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 5 },
     random: () => 0,
+    ...(options.withSurveyKey === false
+      ? {}
+      : { surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), PUBLIC_URL) }),
   });
 
 /** One run of the recurring survey job, as registered by the server, limited to this test's tenant. */
@@ -73,7 +77,7 @@ async function runSurveyJob(tenantId: string): Promise<void> {
     await registerDeskJobs(scheduler, {
       database,
       tenantId,
-      surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), PUBLIC_URL),
+      surveyInvitations: true,
     });
     expect(await scheduler.trigger(SURVEY_TASK)).not.toBeNull();
     await scheduler.idle();
@@ -123,6 +127,15 @@ interface TimelineItem {
   body: string | null;
   data: Record<string, unknown>;
   delivery?: { id: string; status: string };
+}
+
+/** HIPAA-07: no staff-facing response about the ticket carries the survey link or its token. */
+async function expectNoStaffResponseContains(token: string, ticketId: string, secrets: string[]) {
+  for (const path of [`/api/v1/tickets/${ticketId}`, `/api/v1/tickets/${ticketId}/timeline`, '/api/v1/tickets']) {
+    const res = await app.request(path, jsonRequest(token, 'GET'));
+    const text = await res.text();
+    for (const secret of secrets) expect(text, path).not.toContain(secret);
+  }
 }
 
 async function timeline(token: string, ticketId: string): Promise<TimelineItem[]> {
@@ -200,7 +213,11 @@ describe('CSAT survey invitations', () => {
       expect(smtp.received).toHaveLength(1);
       expect(smtp.received[0]!.to).toEqual(['ana@example.org']);
       const url = linkIn(decodeQp(smtp.received[0]!.raw));
-      expect(url).toBe(linkIn(queued!.body!));
+      // Staff see that an invitation went out and until when, never the link (an agent holding it
+      // could answer in the patient's name).
+      expect(queued!.body).toMatch(/^CSAT survey invitation sent by email; .* expires \d{4}-/);
+      const token = url.split('/survey/')[1]!;
+      await expectNoStaffResponseContains(agent.token, ticket.ticketId, [token, '/survey/']);
       // The URL names no patient, address, ticket or subject: only a signed survey id.
       for (const phi of ['Ana', 'Lopez', 'ana@example.org', 'Charged', ticket.ticketId, String(ticket.ticketNumber)]) {
         expect(url).not.toContain(phi);
@@ -236,6 +253,15 @@ describe('CSAT survey invitations', () => {
         body: 'rating=5&nps=10&comment=Very+helpful',
       });
       expect(answered.status).toBe(201);
+      // Single use: the same link answers no second time.
+      const again = await app.request(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'rating=1',
+      });
+      expect(again.status).toBe(409);
+      expect((await app.request(path)).status).toBe(409);
+      await expectNoStaffResponseContains(agent.token, ticket.ticketId, [token, '/survey/']);
       const csat = (await timeline(agent.token, ticket.ticketId)).filter((e) => e.type === 'csat');
       expect(csat.map((e) => e.data)).toEqual([expect.objectContaining({ surveyId: survey!.id, rating: 5, nps: 10 })]);
       expect(csat[0]!.body).toBe('Very helpful');
@@ -303,7 +329,10 @@ describe('CSAT survey invitations', () => {
       expect(mine[0]).toMatchObject({ channel: 'sms', to: '+15552019999' });
       const body = String(mine[0]!.body);
       expect(body).toMatch(/^Gracias por contactarnos/);
-      expect(new URL(linkIn(body)).pathname).toMatch(/^\/survey\//);
+      const path = new URL(linkIn(body)).pathname;
+      expect(path).toMatch(/^\/survey\//);
+      await expectNoStaffResponseContains(agent.token, ticket.ticketId, [path.split('/survey/')[1]!, '/survey/']);
+      expect((await app.request(path)).status).toBe(200);
       expect(body).not.toContain('receta');
       const items = await timeline(agent.token, ticket.ticketId);
       expect(items.find((e) => e.id === queued!.id)!.delivery).toMatchObject({ status: 'sent' });
@@ -342,7 +371,71 @@ describe('CSAT survey invitations', () => {
     ]);
   });
 
-  it('issues no survey when its invitation cannot be queued, and issues it with the message on the next run', async () => {
+  it('never sends an invitation without its link: a worker without the signing key fails it visibly', async () => {
+    const { agent } = await setup({
+      email: {
+        host: '127.0.0.1',
+        port: 9,
+        secure: false,
+        from: 'Desk <desk@clinic.example>',
+        replyDomain: 'desk.example',
+        timeoutMs: 500,
+      },
+    });
+    const resolvedAt = new Date(Date.now() - 60_000);
+    const [row] = await database.db
+      .insert(schema.ticket)
+      .values({
+        tenantId: agent.tenantId,
+        number: 1001,
+        subject: 'Refund',
+        category: 'billing',
+        channel: 'email',
+        status: 'resolved',
+        resolvedAt,
+        createdAt: resolvedAt,
+        updatedAt: resolvedAt,
+      })
+      .returning();
+    await database.db.insert(schema.inboundMessage).values({
+      tenantId: agent.tenantId,
+      channel: 'email',
+      providerMessageId: `<r-${Math.random()}@mail.example>`,
+      sender: 'ana@example.org',
+      ticketId: row!.id,
+      eventId: (
+        await database.db
+          .insert(schema.ticketEvent)
+          .values({
+            tenantId: agent.tenantId,
+            ticketId: row!.id,
+            type: 'message',
+            actorKind: 'integration',
+            channel: 'email',
+            direction: 'inbound',
+            body: 'refund?',
+            createdAt: resolvedAt,
+          })
+          .returning()
+      )[0]!.id,
+      outcome: 'created',
+      receivedAt: resolvedAt,
+    });
+    const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, invite: true });
+    expect(issued).toHaveLength(1);
+    await sender({ withSurveyKey: false }).processDue();
+    const [delivery] = await database.db
+      .select()
+      .from(schema.outboundDelivery)
+      .where(eq(schema.outboundDelivery.ticketId, row!.id));
+    expect(delivery).toMatchObject({
+      id: issued[0]!.deliveryId,
+      status: 'failed',
+      lastError: 'survey-link-unavailable',
+    });
+  });
+
+  it('queues an invitation with no address anyway, so it fails visibly instead of vanishing', async () => {
     const { agent } = await setup({});
     const resolvedAt = new Date(Date.now() - 60_000);
     const [row] = await database.db
@@ -359,22 +452,13 @@ describe('CSAT survey invitations', () => {
         updatedAt: resolvedAt,
       })
       .returning();
-    const failing = async (): Promise<string> => {
-      throw new Error('signing unavailable');
-    };
-    await expect(
-      issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, link: failing }),
-    ).rejects.toThrow('signing unavailable');
-    expect(await database.db.select().from(schema.survey).where(eq(schema.survey.ticketId, row!.id))).toEqual([]);
-
-    const link = surveyLinkBuilder(new SurveyTokens(surveyKey), PUBLIC_URL);
-    const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, link });
+    const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, invite: true });
     expect(issued).toHaveLength(1);
     const [delivery] = await database.db
       .select()
       .from(schema.outboundDelivery)
       .where(eq(schema.outboundDelivery.ticketId, row!.id));
-    // No inbound message means no address: queued anyway, so it fails visibly instead of vanishing.
+    // No inbound message and no patient means no address.
     expect(delivery).toMatchObject({ id: issued[0]!.deliveryId, status: 'queued', recipient: null });
   });
 });

@@ -72,6 +72,11 @@ async function main(): Promise<void> {
         onTaskError: (e, task) => logger.warn({ task, err: { type: (e as Error).name } }, 'recurring job failed'),
       });
   await scheduler.start();
+  // Survey links are signed by the delivery worker as each invitation goes out (never stored); their
+  // origin is the public URL.
+  const surveyKey = loadSurveyKey(config);
+  // The listening origin replaces this once the port is bound (PORT=0 picks one).
+  let publicUrl = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
   // Replies: the queue is the outbound_delivery table, so a restart resumes what was pending, and
   // every server runs a worker (claims use SKIP LOCKED, so no reply is sent by two of them).
   const deliveries = new DeliveryService({
@@ -83,6 +88,7 @@ async function main(): Promise<void> {
       maxDelayMs: 3_600_000,
     },
     afterCommit: (actor) => sealer.schedule(actor.tenantId),
+    surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), () => publicUrl),
   });
   const deliveryWorker = new DeliveryWorker(deliveries, {
     onError: (e) => logger.error({ err: { type: (e as Error).name } }, 'delivery worker failed'),
@@ -90,15 +96,12 @@ async function main(): Promise<void> {
   deliveryWorker.start();
 
   // SLA sweep and survey issuing: pg-boss recurring jobs on PostgreSQL, timers in this process on PGlite.
-  // Survey invitations go out through the reply queue above; the link's origin is the public URL.
-  const surveyKey = loadSurveyKey(config);
-  // The listening origin replaces this once the port is bound (PORT=0 picks one).
-  let publicUrl = config.FHIRDESK_PUBLIC_URL ?? `http://${config.HOST}:${config.PORT}`;
+  // Survey invitations go out through the reply queue above.
   await registerDeskJobs(scheduler, {
     database,
     notifier: tenantSlaNotifier({ database, secretKey, fallback: slaWebhookFromConfig(config) }),
     log: (fields, msg) => logger.info(fields, msg),
-    surveyLink: surveyLinkBuilder(new SurveyTokens(surveyKey), () => publicUrl),
+    surveyInvitations: true,
     onSurveysIssued: (issued) => {
       for (const tenantId of new Set(issued.map((s) => s.tenantId))) sealer.schedule(tenantId);
       deliveryWorker.kick();

@@ -26,13 +26,14 @@ const TARGETS = [
 ] as const;
 
 type Handoff =
-  | { state: 'written-back'; task: string }
-  | { state: 'queued'; problem: string | null; escalationId: string };
+  /** `task` is null while the caller is unverified: the server withholds EHR ids until then (issue #6). */
+  { state: 'written-back'; task: string | null } | { state: 'queued'; problem: string | null; escalationId: string };
 
 /** The handoff as the timeline last recorded it (survives a reload). */
 function handoffOf(events: readonly TimelineEvent[]): Handoff | null {
   for (const e of [...events].reverse()) {
-    if (e.type === 'escalated-to-ehr') return { state: 'written-back', task: String(e.data.task ?? '') };
+    if (e.type === 'escalated-to-ehr')
+      return { state: 'written-back', task: typeof e.data.task === 'string' ? e.data.task : null };
     if (e.type === 'escalation-queued')
       return {
         state: 'queued',
@@ -116,7 +117,9 @@ export function EscalationPrompt(props: {
       {handoff ? (
         <p role="status" class={`handoff handoff-${handoff.state}`}>
           {handoff.state === 'written-back'
-            ? `Escalated: ${handoff.task} created in the EHR.`
+            ? handoff.task
+              ? `Escalated: ${handoff.task} created in the EHR.`
+              : 'Escalated: a Task was created in the EHR (its id shows once the caller is verified).'
             : `Escalation queued — EHR write-back not available${handoff.problem ? ` (${handoff.problem})` : ''}. Call the clinical team.`}
         </p>
       ) : null}
@@ -139,7 +142,10 @@ export function EscalationPrompt(props: {
                   : await api.post<EscalationResponse>('/api/v1/escalations', { ticketId, ...request });
               setResult(
                 body.writtenBack
-                  ? { state: 'written-back', task: `Task/${body.escalation.taskId}` }
+                  ? {
+                      state: 'written-back',
+                      task: body.escalation.taskId ? `Task/${body.escalation.taskId}` : null,
+                    }
                   : { state: 'queued', problem: body.problem, escalationId: body.escalation.id },
               );
             });

@@ -52,16 +52,19 @@ export function minIdentifiersOf(settings: Record<string, unknown> | null | unde
   return typeof raw === 'number' && Number.isInteger(raw) && raw >= 1 && raw <= 4 ? raw : 2;
 }
 
-/** Verification state of tickets, by ticket id (one query for a page of tickets). */
+/**
+ * Verification state of tickets, by ticket id (one query for a page of tickets). A verification counts
+ * only for the patient it was made against: relinking the ticket to another patient needs a new one.
+ */
 export async function verificationStates(
   executor: Executor,
   tenantId: string,
-  rows: readonly Pick<Ticket, 'id' | 'channel'>[],
+  rows: readonly Pick<Ticket, 'id' | 'channel' | 'patientRef'>[],
 ): Promise<Map<string, VerificationState>> {
-  const needing = rows.filter((r) => verificationChannels.includes(r.channel)).map((r) => r.id);
+  const needing = rows.filter((r) => verificationChannels.includes(r.channel) && r.patientRef).map((r) => r.id);
   const verified = needing.length
     ? await executor
-        .selectDistinct({ ticketId: ticketVerification.ticketId })
+        .selectDistinct({ ticketId: ticketVerification.ticketId, patientRef: ticketVerification.patientRef })
         .from(ticketVerification)
         .where(
           and(
@@ -71,11 +74,15 @@ export async function verificationStates(
           ),
         )
     : [];
-  const done = new Set(verified.map((v) => v.ticketId));
+  const done = new Set(verified.map((v) => `${v.ticketId} ${v.patientRef}`));
   return new Map(
     rows.map((r) => [
       r.id,
-      !verificationChannels.includes(r.channel) ? 'not-required' : done.has(r.id) ? 'verified' : 'required',
+      !verificationChannels.includes(r.channel)
+        ? 'not-required'
+        : done.has(`${r.id} ${r.patientRef}`)
+          ? 'verified'
+          : 'required',
     ]),
   );
 }
@@ -99,6 +106,21 @@ export async function recordEhrSessionVerification(tx: Tx, actor: Actor, row: Ti
     verifiedBy: actor.userId,
     createdAt: now,
   });
+  // HIPAA-06/HIPAA-09: how the caller was verified is audited like an identifier check.
+  await recordAudit(
+    tx,
+    actor,
+    {
+      action: 'ticket.verification',
+      fhirAction: 'E',
+      entityType: 'Ticket',
+      entityId: row.id,
+      patientRef: row.patientRef,
+      outcome: 'success',
+      detail: { status: 'verified', method: 'ehr-session', party: 'patient' },
+    },
+    now,
+  );
   return true;
 }
 
@@ -234,7 +256,15 @@ export class VerificationService {
           entityId: ticketId,
           patientRef: row.patientRef,
           outcome: verified ? 'success' : 'failure',
-          detail: { party: input.party, proxyListed, matched, mismatched, required: needed },
+          detail: {
+            status: verified ? 'verified' : 'failed',
+            method: 'identifiers',
+            party: input.party,
+            proxyListed,
+            matched,
+            mismatched,
+            required: needed,
+          },
         },
         now,
       );

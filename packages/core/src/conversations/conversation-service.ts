@@ -11,7 +11,9 @@ import type { TicketCategory } from '../db/schema/enums';
 import { fhirResource } from '../db/schema/sources';
 import type { Ticket } from '../db/schema/tickets';
 import { NotFoundError, ValidationError } from '../errors';
+import type { VerificationState } from './caller-verification';
 import { appendTicketEvent, lockTicket, writeTicket } from './timeline';
+import { restrictTicket, verificationStateOf } from './verification-view';
 
 export class ConversationService {
   private readonly database: Database;
@@ -25,7 +27,11 @@ export class ConversationService {
   }
 
   /** Link (`Patient/<id>` of the tenant's cache) or unlink (`null`) the ticket's patient. */
-  async setPatient(actor: Actor, ticketId: string, patient: string | null): Promise<Ticket> {
+  async setPatient(
+    actor: Actor,
+    ticketId: string,
+    patient: string | null,
+  ): Promise<Ticket & { verification: VerificationState }> {
     const now = new Date(Math.floor(this.clock.now().getTime()));
     const row = await this.database.db.transaction(async (tx) => {
       const current = await lockTicket(tx, actor.tenantId, ticketId);
@@ -69,7 +75,8 @@ export class ConversationService {
         },
         now,
       );
-      return updated;
+      // Echoing the reference back would reveal whom the agent picked before the caller proved it.
+      return restrictTicket(updated, await verificationStateOf(tx, actor.tenantId, updated));
     });
     this.afterCommit(actor);
     return row;

@@ -15,6 +15,7 @@ import type { TicketStatus } from '../db/schema/enums';
 import { tenant } from '../db/schema/tenants';
 import { type Ticket, ticket } from '../db/schema/tickets';
 import { refreshTicketSla, slaSettingsOf } from '../sla/sla-service';
+import { insertNumberedTicket } from '../tickets/ticket-insert';
 import { defaultRoutingFallback, defaultRoutingRules } from '../triage/default-rules';
 import { RedFlagDetector } from '../triage/red-flags';
 import { Router } from '../triage/routing-engine';
@@ -22,7 +23,7 @@ import { parseRoutingRules } from '../triage/routing-rule';
 import { type TriageResult, triageMessage } from '../triage/triage';
 import type { IntegrationPrincipal } from './integration-keys';
 import { matchPatientByContact, type PatientMatch } from './patient-match';
-import { appendTicketEvent, lockTicket, nextTicketNumber, writeTicket } from './timeline';
+import { appendTicketEvent, lockTicket, writeTicket } from './timeline';
 
 export interface InboundMessageInput {
   channel: InboundChannel;
@@ -390,30 +391,26 @@ export class InboundService {
       },
       now,
     );
-    const number = await nextTicketNumber(tx, actor.tenantId);
-    const [row] = await tx
-      .insert(ticket)
-      .values({
+    // The same numbering path as the ticket API: one counter, gap-free per tenant.
+    const row = await insertNumberedTicket(
+      tx,
+      actor,
+      {
         id,
-        tenantId: actor.tenantId,
-        number,
         subject: subjectOf(input),
         description: '',
         category,
         channel: input.channel,
         priority,
         queue,
+        assigneeId: null,
         patientRef,
         patientSourceId: match.status === 'matched' ? match.sourceId : null,
         language: triage.language ?? triage.detectedLanguage.language ?? null,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning();
-    await appendTicketEvent(tx, actor, id, 'created', now, {
-      channel: input.channel,
-      data: { category, priority, queue, inbound: true },
-    });
+      },
+      now,
+      { category, priority, queue, inbound: true },
+    );
     const event = await appendTicketEvent(tx, actor, id, 'message', now, {
       channel: input.channel,
       direction: 'inbound',
@@ -465,12 +462,12 @@ export class InboundService {
       redFlag: triage.redFlag.flagged,
       createdAt: now,
     });
-    await autoAssign(tx, actor, row!, now);
-    await refreshTicketSla(tx, row!, slaSettingsOf(settings), now);
+    await autoAssign(tx, actor, row, now);
+    await refreshTicketSla(tx, row, slaSettingsOf(settings), now);
     return {
       outcome: 'created',
       ticketId: id,
-      ticketNumber: number,
+      ticketNumber: row.number,
       eventId: event.id,
       replyToken: await ensureReplyToken(tx, actor.tenantId, id, now),
       patient: { status: match.status, reference: patientRef },

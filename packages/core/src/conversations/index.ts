@@ -21,4 +21,6 @@ export * from './inbound-service';
 export * from './integration-keys';
 export * from './outbound-delivery';
 export * from './patient-match';
+export * from './reply-recipient';
 export { appendTicketEvent } from './timeline';
+export * from './verification-view';

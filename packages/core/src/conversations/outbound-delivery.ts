@@ -2,7 +2,7 @@
 // worker claims due deliveries (FOR UPDATE SKIP LOCKED + a lease), sends them through the tenant's
 // transport and records `sent` only when the transport accepted the message. Transient failures are
 // retried with backoff; every status change is appended to the timeline and audited.
-import { and, desc, eq, inArray, lte, sql } from 'drizzle-orm';
+import { and, eq, inArray, lte, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import {
   defaultRetryPolicy,
@@ -16,7 +16,6 @@ import { systemClock } from '../context/actor';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type DeliveryStatus,
-  inboundMessage,
   type OutboundChannel,
   type OutboundDelivery,
   outboundChannels,
@@ -24,7 +23,9 @@ import {
 } from '../db/schema/conversations';
 import { type Ticket, type TicketEvent, ticket, ticketEvent } from '../db/schema/tickets';
 import { ConflictError, NotFoundError } from '../errors';
+import { type SurveyLinkBuilder, surveyInvitation, surveyInvitationOf } from '../surveys/survey-invitation';
 import { ensureReplyToken } from './inbound-service';
+import type { ReplyRecipient } from './reply-recipient';
 import { appendTicketEvent } from './timeline';
 
 /** What the API shows of a delivery next to its reply (no address, no provider text). */
@@ -58,9 +59,9 @@ export const isOutboundChannel = (channel: string | null): channel is OutboundCh
   (outboundChannels as readonly string[]).includes(channel ?? '');
 
 /**
- * Queue the delivery of a reply inside the transaction that appended it. The recipient is the
- * sender of the ticket's latest inbound message on the same channel; without one the delivery is
- * queued anyway and fails visibly (`no-recipient`) rather than disappearing.
+ * Queue the delivery of a reply inside the transaction that appended it, to the recipient resolved
+ * for it (`resolveReplyRecipient`). Without one the delivery is queued anyway and fails visibly
+ * (`no-recipient`) rather than disappearing; agent replies are refused with a 422 before that.
  */
 export async function queueReplyDelivery(
   tx: Tx,
@@ -68,15 +69,8 @@ export async function queueReplyDelivery(
   event: TicketEvent,
   deliveryId: string,
   now: Date,
+  recipient: ReplyRecipient,
 ): Promise<OutboundDelivery> {
-  const channel = event.channel as OutboundChannel;
-  const [last] = await tx
-    .select({ sender: inboundMessage.sender, providerMessageId: inboundMessage.providerMessageId })
-    .from(inboundMessage)
-    .where(and(eq(inboundMessage.ticketId, row.id), eq(inboundMessage.channel, channel)))
-    .orderBy(desc(inboundMessage.receivedAt))
-    .limit(1);
-  const recipient = last && last.sender !== 'unknown' ? last.sender : null;
   const [delivery] = await tx
     .insert(outboundDelivery)
     .values({
@@ -84,9 +78,9 @@ export async function queueReplyDelivery(
       tenantId: row.tenantId,
       ticketId: row.id,
       eventId: event.id,
-      channel,
-      recipient,
-      inReplyTo: channel === 'email' && last ? last.providerMessageId : null,
+      channel: event.channel as OutboundChannel,
+      recipient: recipient.address,
+      inReplyTo: recipient.inReplyTo,
       status: 'queued',
       nextAttemptAt: now,
       createdAt: now,
@@ -94,6 +88,14 @@ export async function queueReplyDelivery(
     })
     .returning();
   return delivery!;
+}
+
+/** Where a queued reply goes, as the timeline and the audit trail record it (no address). */
+export function recipientSummary(recipient: ReplyRecipient): Record<string, unknown> {
+  if (!recipient.source) return { source: null };
+  return recipient.contactPoint
+    ? { source: recipient.source, system: recipient.contactPoint.system, use: recipient.contactPoint.use }
+    : { source: recipient.source };
 }
 
 /** Deliveries of the given message events, keyed by event id (for the timeline). */
@@ -119,6 +121,8 @@ export interface DeliveryOptions {
   leaseMs?: number;
   random?: () => number;
   afterCommit?: (actor: Actor) => void;
+  /** Signs CSAT survey links; an invitation is given its link only here, as it goes to the transport. */
+  surveyLink?: SurveyLinkBuilder | undefined;
 }
 
 const workerActor = (tenantId: string): Actor => ({
@@ -139,8 +143,10 @@ export class DeliveryService {
   private readonly leaseMs: number;
   private readonly random: () => number;
   private readonly afterCommit: (actor: Actor) => void;
+  private readonly surveyLink: SurveyLinkBuilder | undefined;
 
   constructor(options: DeliveryOptions) {
+    this.surveyLink = options.surveyLink;
     this.database = options.database;
     this.transports = options.transports;
     this.clock = options.clock ?? systemClock;
@@ -217,19 +223,32 @@ export class DeliveryService {
     if (!transport) throw new TransportError('no-transport-configured', false);
     const prepared = await this.database.db.transaction(async (tx) => {
       const [row] = await tx
-        .select({ number: ticket.number, subject: ticket.subject, body: ticketEvent.body })
+        .select({
+          number: ticket.number,
+          subject: ticket.subject,
+          language: ticket.language,
+          body: ticketEvent.body,
+          data: ticketEvent.data,
+        })
         .from(ticketEvent)
         .innerJoin(ticket, eq(ticket.id, ticketEvent.ticketId))
         .where(eq(ticketEvent.id, delivery.eventId));
       const replyToken = await ensureReplyToken(tx, delivery.tenantId, delivery.ticketId, this.now());
       return { ...row!, replyToken };
     });
+    let body = prepared.body ?? '';
+    const survey = surveyInvitationOf(prepared.data);
+    if (survey) {
+      // Never "sent" without a working link: a worker without the signing key fails the delivery visibly.
+      if (!this.surveyLink || !survey.expiresAt) throw new TransportError('survey-link-unavailable', false);
+      body = surveyInvitation(await this.surveyLink(survey.id, new Date(survey.expiresAt)), prepared.language);
+    }
     return transport.send({
       deliveryId: delivery.id,
       tenantId: delivery.tenantId,
       channel: delivery.channel,
       recipient: delivery.recipient,
-      body: prepared.body ?? '',
+      body,
       ticketNumber: prepared.number,
       ticketSubject: prepared.subject,
       replyToken: prepared.replyToken,

@@ -1,9 +1,10 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Tx } from '../db/database';
 import { type Ticket, ticket } from '../db/schema/tickets';
 import { NotFoundError, PreconditionFailedError } from '../errors';
 
 export { appendTicketEvent } from '../tickets/ticket-event';
+export { rowsOf } from '../tickets/ticket-insert';
 
 export async function lockTicket(tx: Tx, tenantId: string, id: string): Promise<Ticket> {
   const [row] = await tx
@@ -23,18 +24,4 @@ export async function writeTicket(tx: Tx, current: Ticket, patch: Partial<Ticket
     .returning();
   if (!row) throw new PreconditionFailedError('The ticket was changed by someone else; reload and retry');
   return row;
-}
-
-/** Next gap-free human number of a tenant (the counter row lock serialises concurrent creates). */
-export async function nextTicketNumber(tx: Tx, tenantId: string): Promise<number> {
-  const result = await tx.execute(sql`
-    insert into ticket_counter (tenant_id, next_number) values (${tenantId}, 1002)
-    on conflict (tenant_id) do update set next_number = ticket_counter.next_number + 1
-    returning next_number - 1 as number`);
-  return Number(rowsOf<{ number: number }>(result)[0]!.number);
-}
-
-export function rowsOf<T>(result: unknown): T[] {
-  // postgres.js returns an array; PGlite returns { rows }.
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }

@@ -8,7 +8,9 @@ import type { CodeableConcept, Communication, Task } from 'fhir/r4';
 import { recordAudit } from '../audit/record';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
+import type { VerificationState } from '../conversations/caller-verification';
 import { appendTicketEvent, lockTicket, writeTicket } from '../conversations/timeline';
+import { verificationStateOf } from '../conversations/verification-view';
 import type { Database } from '../db/database';
 import { type Escalation, escalation } from '../db/schema/conversations';
 import { type Source, source } from '../db/schema/sources';
@@ -101,6 +103,8 @@ export interface EscalationResult {
   writtenBack: boolean;
   /** Why it was queued; safe to show. */
   problem: string | null;
+  /** The ticket's caller verification: staff responses pass through `restrictEscalation`. */
+  verification: VerificationState;
 }
 
 class WriteBackUnavailable extends Error {}
@@ -161,7 +165,11 @@ export class EscalationService {
       .from(escalation)
       .where(and(eq(escalation.id, escalationId), eq(escalation.tenantId, actor.tenantId)));
     if (!esc) throw new NotFoundError('Escalation not found');
-    if (esc.status === 'written-back') return { escalation: esc, writtenBack: true, problem: null };
+    if (esc.status === 'written-back') {
+      const [row] = await this.deps.database.db.select().from(ticket).where(eq(ticket.id, esc.ticketId));
+      const verification = await verificationStateOf(this.deps.database.db, actor.tenantId, row!);
+      return { escalation: esc, writtenBack: true, problem: null, verification };
+    }
     return this.attempt(actor, esc, input);
   }
 
@@ -260,9 +268,9 @@ export class EscalationService {
         },
         now,
       );
-      return updated!;
+      return { updated: updated!, verification: await verificationStateOf(tx, actor.tenantId, next) };
     });
-    return { escalation: result, writtenBack: Boolean(taskId), problem };
+    return { escalation: result.updated, writtenBack: Boolean(taskId), problem, verification: result.verification };
   }
 
   private async writeBack(src: Source, p: Prepared): Promise<{ taskId: string; communicationId: string | null }> {

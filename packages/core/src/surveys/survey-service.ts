@@ -7,11 +7,13 @@ import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import type { Actor } from '../context/actor';
 import { isOutboundChannel, queueReplyDelivery } from '../conversations/outbound-delivery';
+import { type ReplyRecipient, resolveReplyRecipient } from '../conversations/reply-recipient';
 import { appendTicketEvent, rowsOf } from '../conversations/timeline';
 import type { Database, Executor } from '../db/database';
 import { type Survey, survey } from '../db/schema/conversations';
 import { ticket } from '../db/schema/tickets';
 import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { type SurveyInvitationRef, surveyInvitationNotice } from './survey-invitation';
 
 export interface SurveyAnswer {
   rating: number;
@@ -28,20 +30,6 @@ export interface IssuedSurvey {
   deliveryId: string | null;
 }
 
-/** Builds the public survey URL for a survey (the server signs the token; core never sees the key). */
-export type SurveyLinkBuilder = (surveyId: string, expiresAt: Date) => Promise<string>;
-
-/**
- * The patient-facing invitation: the link and nothing else about the case (no subject, diagnosis or
- * amount), in the ticket's language when it is Spanish, else English.
- */
-export function surveyInvitation(link: string, language: string | null): string {
-  if (language && /^es\b/i.test(language)) {
-    return `Gracias por contactarnos. ¿Cómo lo hicimos? Responda en un minuto (una sola vez): ${link}`;
-  }
-  return `Thank you for contacting us. How did we do? Tell us in one minute (the link works once): ${link}`;
-}
-
 const surveyActor = (tenantId: string): Actor => ({
   tenantId,
   userId: null,
@@ -52,16 +40,18 @@ const surveyActor = (tenantId: string): Actor => ({
 
 /**
  * Issue surveys for resolved tickets that have none for their current resolution (a reopened and
- * re-resolved ticket gets a new one). Run as a job. With `link`, each survey's invitation is queued
+ * re-resolved ticket gets a new one). Run as a job. With `invite`, each survey's invitation is queued
  * as an outbound message on the ticket's channel in the same transaction as the survey insert, so a
  * survey never exists without its message and a rerun (the unique key refuses the insert) never
- * queues a second one. Phone and in-person tickets have no transport: their survey is issued and the
- * timeline records that no link was sent (the agent can read it out from there).
+ * queues a second one. The message stored on the timeline is a notice without the link: the delivery
+ * worker signs the link when it hands the message to the transport (see survey-invitation.ts), so no
+ * agent can read it and answer in the patient's name. Phone and in-person tickets have no transport:
+ * their survey is issued and the timeline records that no link was sent.
  */
 export async function issueSurveysForResolved(
   database: Database,
   now: Date,
-  options: { ttlDays?: number; tenantId?: string; limit?: number; link?: SurveyLinkBuilder } = {},
+  options: { ttlDays?: number; tenantId?: string; limit?: number; invite?: boolean } = {},
 ): Promise<IssuedSurvey[]> {
   const ttl = options.ttlDays ?? 14;
   const expiresAt = new Date(now.getTime() + ttl * 86_400_000);
@@ -90,20 +80,23 @@ export async function issueSurveysForResolved(
     for (const r of rows) {
       const surveyExpiresAt = new Date(r.expires_at);
       let deliveryId: string | null = null;
-      if (options.link) {
+      if (options.invite) {
         const actor = surveyActor(r.tenant_id);
         const [t] = await tx.select().from(ticket).where(eq(ticket.id, r.ticket_id));
+        let recipient: ReplyRecipient | null = null;
         if (isOutboundChannel(r.channel)) {
           deliveryId = randomUUID();
-          const url = await options.link(r.id, surveyExpiresAt);
           // Sent through the reply path: queued now, `sent` only once a transport accepted it.
+          const survey: SurveyInvitationRef = { id: r.id, expiresAt: surveyExpiresAt.toISOString() };
           const event = await appendTicketEvent(tx, actor, r.ticket_id, 'message', now, {
             channel: r.channel,
             direction: 'outbound',
-            body: surveyInvitation(url, t!.language),
-            data: { delivery: { id: deliveryId, status: 'queued' }, survey: { id: r.id } },
+            body: surveyInvitationNotice(r.channel, surveyExpiresAt),
+            data: { delivery: { id: deliveryId, status: 'queued' }, survey },
           });
-          await queueReplyDelivery(tx, t!, event, deliveryId, now);
+          // No address (no inbound message, no usable patient contact): queued anyway, so it fails visibly.
+          recipient = await resolveReplyRecipient(tx, t!, r.channel, now);
+          await queueReplyDelivery(tx, t!, event, deliveryId, now, recipient);
         } else {
           await appendTicketEvent(tx, actor, r.ticket_id, 'csat', now, {
             data: { surveyId: r.id, stage: 'issued', linkSent: false, reason: 'no-outbound-channel' },
@@ -118,7 +111,12 @@ export async function issueSurveysForResolved(
             entityType: 'Ticket',
             entityId: r.ticket_id,
             patientRef: t!.patientRef,
-            detail: { surveyId: r.id, channel: r.channel, ...(deliveryId ? { deliveryId } : { linkSent: false }) },
+            detail: {
+              surveyId: r.id,
+              channel: r.channel,
+              ...(deliveryId ? { deliveryId } : { linkSent: false }),
+              ...(recipient?.contactPoint ? { contactPoint: recipient.contactPoint.reference } : {}),
+            },
           },
           now,
         );

@@ -9,6 +9,7 @@ import { systemClock } from '../context/actor';
 import {
   recordEhrSessionVerification,
   type VerificationState,
+  verificationChannels,
   verificationStates,
 } from '../conversations/caller-verification';
 import {
@@ -17,7 +18,16 @@ import {
   deliveryView,
   isOutboundChannel,
   queueReplyDelivery,
+  recipientSummary,
 } from '../conversations/outbound-delivery';
+import { resolveReplyRecipient } from '../conversations/reply-recipient';
+import {
+  type LinkView,
+  restrictEvent,
+  restrictLink,
+  restrictTicket,
+  verificationStateOf,
+} from '../conversations/verification-view';
 import type { Database, Executor, Tx } from '../db/database';
 import {
   type LinkableResourceType,
@@ -32,9 +42,11 @@ import {
 import { fhirResource, source } from '../db/schema/sources';
 import { appUser } from '../db/schema/tenants';
 import { type Ticket, type TicketEvent, type TicketLink, ticket, ticketEvent, ticketLink } from '../db/schema/tickets';
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, PreconditionFailedError, UnprocessableError, ValidationError } from '../errors';
 import { formatReference, parseReference } from '../fhir/reference';
+import { withoutSurveyLink } from '../surveys/survey-invitation';
 import { appendTicketEvent } from './ticket-event';
+import { insertNumberedTicket } from './ticket-insert';
 import { formatTicketNumber } from './ticket-number';
 import { allowedTransitions, canTransition } from './ticket-status';
 
@@ -82,7 +94,7 @@ export interface UpdateTicketInput {
 export interface TicketView extends Ticket {
   displayNumber: string;
   links: TicketLink[];
-  /** Absent on write responses, which echo what the caller just sent. */
+  /** Every response carries it; `required` means patient and links are withheld (caller not verified). */
   verification?: VerificationState | undefined;
 }
 
@@ -108,15 +120,6 @@ const PATIENT_ONLY = ['Patient'] as const;
 
 function view(row: Ticket, links: TicketLink[] = []): TicketView {
   return { ...row, displayNumber: formatTicketNumber(row.number), links };
-}
-
-/**
- * Ticket reads before caller verification (issue #6): the ticket and the caller's own words stay
- * visible so the agent can work, but not which patient or which claims/coverages it is linked to.
- */
-function restricted(v: TicketView, state: VerificationState): TicketView {
-  if (state !== 'required') return { ...v, verification: state };
-  return { ...v, patientRef: null, patientSourceId: null, links: [], verification: state };
 }
 
 export class TicketService {
@@ -215,67 +218,39 @@ export class TicketService {
         category: input.category,
         channel: input.channel,
       });
-      const row: Ticket = {
-        id,
-        tenantId: actor.tenantId,
-        number: 0,
-        subject: input.subject,
-        description: input.description ?? '',
-        category: input.category,
-        channel: input.channel,
-        status: 'new',
-        priority: input.priority ?? 'normal',
-        queue: input.queue ?? 'general',
-        assigneeId: input.assigneeId ?? null,
-        patientRef,
-        patientSourceId: patient?.sourceId ?? null,
-        language: input.language ?? null,
-        createdBy: actor.userId,
-        createdAt: now,
-        updatedAt: now,
-        firstResponseAt: null,
-        resolvedAt: null,
-        closedAt: null,
-        version: 1,
-      };
-      // Gap-free per-tenant number: the counter row's lock serialises concurrent creates of one tenant, so
-      // the number, the ticket and its first event go in ONE statement and the lock is held only for that
-      // statement and the commit (measured: several times the throughput of one statement per write).
-      const eventData = { category: row.category, priority: row.priority, queue: row.queue };
-      // ISO text, not a Date: drizzle's postgres.js driver does not serialise Dates in raw SQL.
-      const at = now.toISOString();
-      const [created] = await tx
-        .execute(sql`
-          with n as (
-            insert into ticket_counter (tenant_id, next_number) values (${actor.tenantId}, 1002)
-            on conflict (tenant_id) do update set next_number = ticket_counter.next_number + 1
-            returning next_number - 1 as number
-          ), t as (
-            insert into ticket (id, tenant_id, number, subject, description, category, channel, status, priority,
-              queue, assignee_id, patient_ref, patient_source_id, language, created_by, created_at, updated_at, version)
-            select ${id}, ${actor.tenantId}, n.number, ${row.subject}, ${row.description}, ${row.category},
-              ${row.channel}, 'new', ${row.priority}, ${row.queue}, ${row.assigneeId}, ${row.patientRef},
-              ${row.patientSourceId}, ${row.language}, ${row.createdBy}, ${at}::timestamptz, ${at}::timestamptz, 1
-            from n
-            returning number
-          ), e as (
-            insert into ticket_event (id, tenant_id, ticket_id, type, actor_id, actor_kind, channel, data, created_at)
-            select ${randomUUID()}, ${actor.tenantId}, ${id}, 'created', ${actor.userId}, ${actor.kind},
-              ${row.channel}, ${JSON.stringify(eventData)}::jsonb, ${at}::timestamptz
-            from t
-            returning id
-          )
-          select t.number, (select count(*) from e)::int as events from t`)
-        .then((r) => rowsOf<{ number: number }>(r));
-      row.number = Number(created!.number);
+      const row = await insertNumberedTicket(
+        tx,
+        actor,
+        {
+          id,
+          subject: input.subject,
+          description: input.description ?? '',
+          category: input.category,
+          channel: input.channel,
+          priority: input.priority ?? 'normal',
+          queue: input.queue ?? 'general',
+          assigneeId: input.assigneeId ?? null,
+          patientRef,
+          patientSourceId: patient?.sourceId ?? null,
+          language: input.language ?? null,
+        },
+        now,
+        { category: input.category, priority: input.priority ?? 'normal', queue: input.queue ?? 'general' },
+      );
       // A ticket routed to a queue without an assignee goes to one of the queue's agents (issue #6).
       if (!input.assigneeId) await autoAssign(tx, actor, row, now);
       const links: TicketLink[] = [];
       for (const [i, link] of (input.links ?? []).entries()) {
         links.push(await this.insertLink(tx, actor, row, link, now, `links.${i}`));
       }
-      await recordEhrSessionVerification(tx, actor, row, now);
-      return view(row, links);
+      // A new ticket has no verification yet unless the SMART launch established who the caller is.
+      const verified = await recordEhrSessionVerification(tx, actor, row, now);
+      const state: VerificationState = verified
+        ? 'verified'
+        : verificationChannels.includes(row.channel)
+          ? 'required'
+          : 'not-required';
+      return restrictTicket(view(row, links), state);
     });
   }
 
@@ -292,8 +267,11 @@ export class TicketService {
         .where(eq(ticketLink.ticketId, id))
         .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
       const state = (await verificationStates(tx, actor.tenantId, [row])).get(row.id)!;
-      await this.audit(tx, actor, row, 'ticket.read', 'R', now, state === 'required' ? { restricted: true } : {});
-      return restricted(view(row, links), state);
+      await this.audit(tx, actor, row, 'ticket.read', 'R', now, {
+        verification: state,
+        ...(state === 'required' ? { restricted: true } : {}),
+      });
+      return restrictTicket(view(row, links), state);
     });
   }
 
@@ -344,7 +322,7 @@ export class TicketService {
       ];
       await recordAudit(tx, actor, entries, now);
       const states = await verificationStates(tx, actor.tenantId, items);
-      return { items: items.map((r) => restricted(view(r), states.get(r.id)!)), nextCursor };
+      return { items: items.map((r) => restrictTicket(view(r), states.get(r.id)!)), nextCursor };
     });
   }
 
@@ -376,15 +354,17 @@ export class TicketService {
       }
       if (Object.keys(patch).length === 0) {
         await this.audit(tx, actor, current, 'ticket.update', 'U', now, { changed: [] });
-        return this.withLinks(tx, current);
+        return this.present(tx, actor, current);
       }
       const row = await this.writeRow(tx, current, { ...patch, updatedAt: now });
       // Free text (subject, description) is PHI-prone: the timeline keeps it, the audit only names fields.
       await this.appendEvent(tx, actor, id, 'field-changed', now, { data: { changes } });
       await this.audit(tx, actor, row, 'ticket.update', 'U', now, { changed: Object.keys(changes) });
-      // Issue #6: an assignee who does not serve the new queue gives way to the queue's strategy.
-      if (changes.queue) await reassignOnQueueChange(tx, actor, row, current.queue, now);
-      return this.withLinks(tx, row);
+      // Issue #6: an assignee who does not serve the new queue gives way to the queue's strategy; the
+      // response then shows the ticket as re-assigned, not the row from before the assignment.
+      const outcome = changes.queue ? await reassignOnQueueChange(tx, actor, row, current.queue, now) : null;
+      const latest = outcome ? ((await tx.select().from(ticket).where(eq(ticket.id, row.id)))[0] ?? row) : row;
+      return this.present(tx, actor, latest);
     });
   }
 
@@ -419,7 +399,7 @@ export class TicketService {
         data: { from: current.status, to, reopened: current.status === 'resolved' && to === 'open' },
       });
       await this.audit(tx, actor, row, 'ticket.status', 'U', now, { from: current.status, to });
-      return this.withLinks(tx, row);
+      return this.present(tx, actor, row);
     });
   }
 
@@ -437,11 +417,11 @@ export class TicketService {
         });
       }
       await this.assertAssignee(tx, actor, assigneeId);
-      if (current.assigneeId === assigneeId) return this.withLinks(tx, current);
+      if (current.assigneeId === assigneeId) return this.present(tx, actor, current);
       const row = await this.writeRow(tx, current, { assigneeId, updatedAt: now });
       await this.appendEvent(tx, actor, id, 'assigned', now, { data: { from: current.assigneeId, to: assigneeId } });
       await this.audit(tx, actor, row, 'ticket.assign', 'U', now, { assigneeId });
-      return this.withLinks(tx, row);
+      return this.present(tx, actor, row);
     });
   }
 
@@ -458,27 +438,54 @@ export class TicketService {
           {},
           'ticket-closed',
         );
+      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
+      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
+      // A reply nobody could receive is refused before anything is written.
+      const recipient =
+        input.direction === 'outbound' && isOutboundChannel(input.channel)
+          ? await resolveReplyRecipient(tx, current, input.channel, now)
+          : null;
+      if (recipient && !recipient.address) {
+        throw new UnprocessableError(
+          `No ${input.channel} recipient for this reply: ${recipient.missing}`,
+          { channel: input.channel },
+          'no-recipient',
+        );
+      }
       const patch: Partial<Ticket> = { updatedAt: now };
       // First response: the first outbound message from a person or integration on the desk's side.
       if (input.direction === 'outbound' && !current.firstResponseAt) patch.firstResponseAt = now;
       const row = await this.writeRow(tx, current, patch);
-      // An outbound message on a channel we can send on is a reply: it is queued for delivery in this
-      // transaction, and stays `queued` until a transport has accepted it (never "sent" by assumption).
-      const deliveryId = input.direction === 'outbound' && isOutboundChannel(input.channel) ? randomUUID() : null;
+      const deliveryId = recipient ? randomUUID() : null;
       const event = await this.appendEvent(tx, actor, id, 'message', now, {
         channel: input.channel,
         direction: input.direction,
         body: input.body,
-        ...(deliveryId ? { data: { delivery: { id: deliveryId, status: 'queued' } } } : {}),
+        ...(recipient
+          ? { data: { delivery: { id: deliveryId, status: 'queued', to: recipientSummary(recipient) } } }
+          : {}),
       });
-      const delivery = deliveryId ? await queueReplyDelivery(tx, row, event, deliveryId, now) : null;
+      const delivery =
+        deliveryId && recipient ? await queueReplyDelivery(tx, row, event, deliveryId, now, recipient) : null;
+      // HIPAA-06: which of the patient's contact points received it is audited (by position, not value).
       await this.audit(tx, actor, row, 'ticket.message', 'U', now, {
         eventId: event.id,
         channel: input.channel,
         direction: input.direction,
         ...(deliveryId ? { deliveryId } : {}),
+        ...(recipient
+          ? {
+              recipient: {
+                ...recipientSummary(recipient),
+                ...(recipient.contactPoint
+                  ? { contactPoint: recipient.contactPoint.reference, rank: recipient.contactPoint.rank }
+                  : {}),
+              },
+            }
+          : {}),
       });
-      return delivery ? { ...event, delivery: deliveryView(delivery) } : event;
+      const shown = restrictEvent(event, await verificationStateOf(tx, actor.tenantId, row));
+      return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
     });
     if (result.delivery) this.onReplyQueued();
     return result;
@@ -490,16 +497,16 @@ export class TicketService {
       await this.writeRow(tx, current, { updatedAt: now });
       const event = await this.appendEvent(tx, actor, id, 'note', now, { body: input.body });
       await this.audit(tx, actor, current, 'ticket.note', 'U', now, { eventId: event.id });
-      return event;
+      return restrictEvent(event, await verificationStateOf(tx, actor.tenantId, current));
     });
   }
 
-  async link(actor: Actor, id: string, input: LinkInput): Promise<TicketLink> {
+  async link(actor: Actor, id: string, input: LinkInput): Promise<LinkView> {
     return this.command(actor, async (tx, now) => {
       const current = await this.loadForUpdate(tx, actor, id);
       const link = await this.insertLink(tx, actor, current, input, now, 'reference');
       await this.writeRow(tx, current, { updatedAt: now });
-      return link;
+      return restrictLink(link, await verificationStateOf(tx, actor.tenantId, current));
     });
   }
 
@@ -532,10 +539,11 @@ export class TicketService {
     const limit = Math.min(Math.max(options.limit ?? 100, 1), 500);
     return this.command(actor, async (tx, now) => {
       const [row] = await tx
-        .select({ id: ticket.id, patientRef: ticket.patientRef })
+        .select({ id: ticket.id, patientRef: ticket.patientRef, channel: ticket.channel })
         .from(ticket)
         .where(and(eq(ticket.id, id), eq(ticket.tenantId, actor.tenantId)));
       if (!row) throw new NotFoundError('Ticket not found');
+      const state = await verificationStateOf(tx, actor.tenantId, row);
       const where = [eq(ticketEvent.ticketId, id), eq(ticketEvent.tenantId, actor.tenantId)];
       if (options.after !== undefined) where.push(gt(ticketEvent.seq, options.after));
       const events = await tx
@@ -552,23 +560,31 @@ export class TicketService {
         page.filter((e) => e.type === 'message' && e.direction === 'outbound').map((e) => e.id),
       );
       const items: TimelineEvent[] = page.map((e) => {
-        const shown = financial ? e : minimumNecessary(e);
+        const shown = restrictEvent(withoutSurveyLink(financial ? e : minimumNecessary(e)), state);
         const delivery = deliveries.get(e.id);
         return delivery ? { ...shown, delivery: deliveryView(delivery) } : shown;
       });
-      await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now);
+      await this.audit(tx, actor, row, 'ticket.timeline.read', 'R', now, {
+        verification: state,
+        ...(state === 'required' ? { restricted: true } : {}),
+      });
       const last = items[items.length - 1];
       return { items, nextCursor: events.length > limit && last ? String(last.seq) : null };
     });
   }
 
-  private async withLinks(executor: Executor, row: Ticket): Promise<TicketView> {
-    const links = await executor
-      .select()
-      .from(ticketLink)
-      .where(eq(ticketLink.ticketId, row.id))
-      .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
-    return view(row, links);
+  /** A write's response: the ticket as it now is, shaped by the caller's verification like a read. */
+  private async present(executor: Executor, actor: Actor, row: Ticket): Promise<TicketView> {
+    const state = await verificationStateOf(executor, actor.tenantId, row);
+    const links =
+      state === 'required'
+        ? []
+        : await executor
+            .select()
+            .from(ticketLink)
+            .where(eq(ticketLink.ticketId, row.id))
+            .orderBy(asc(ticketLink.createdAt), asc(ticketLink.id));
+    return restrictTicket(view(row, links), state);
   }
 
   private async writeRow(tx: Tx, current: Ticket, patch: Partial<Ticket>): Promise<Ticket> {
@@ -679,11 +695,6 @@ const FINANCIAL_EVENTS: ReadonlySet<string> = new Set(['dispute-updated', 'payer
 function minimumNecessary(event: TicketEvent): TicketEvent {
   if (!FINANCIAL_EVENTS.has(event.type)) return event;
   return { ...event, body: null, data: { redacted: 'financial detail is shown to billing roles only' } };
-}
-
-function rowsOf<T>(result: unknown): T[] {
-  // postgres.js returns an array; PGlite returns { rows }.
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
 
 function escapeLike(text: string): string {

@@ -13,7 +13,6 @@ import {
   type SlaNotification,
   type SlaNotifier,
   type SlaSweepResult,
-  type SurveyLinkBuilder,
   signWebhookPayload,
   systemClock,
   webhookSlaNotifier,
@@ -32,8 +31,11 @@ export interface DeskJobsOptions {
   log?: (fields: Record<string, unknown>, message: string) => void;
   /** Limit both jobs to one tenant (a single-tenant deployment; tests sharing a database). */
   tenantId?: string | undefined;
-  /** Builds survey links; with it, each issued survey's invitation is queued on the ticket's channel. */
-  surveyLink?: SurveyLinkBuilder | undefined;
+  /**
+   * Queue each issued survey's invitation on the ticket's channel. The link itself is signed by the
+   * delivery worker (`DeliveryService` option `surveyLink`), so it is never stored where staff read.
+   */
+  surveyInvitations?: boolean | undefined;
   /** Called after surveys were issued (and their invitations queued) and committed: kick the sender. */
   onSurveysIssued?: (issued: IssuedSurvey[]) => void;
   /** Called after each sweep on this worker (tests, metrics). */
@@ -99,7 +101,7 @@ export async function registerDeskJobs(scheduler: SyncScheduler, options: DeskJo
   await scheduler.recurring(SURVEY_TASK, options.surveyCron ?? '*/5 * * * *', async () => {
     const issued = await issueSurveysForResolved(options.database, clock.now(), {
       ...(options.tenantId ? { tenantId: options.tenantId } : {}),
-      ...(options.surveyLink ? { link: options.surveyLink } : {}),
+      invite: options.surveyInvitations ?? false,
     });
     if (issued.length > 0) {
       const queued = issued.filter((s) => s.deliveryId).length;

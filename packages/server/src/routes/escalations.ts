@@ -9,6 +9,7 @@ import {
   escalationOwnerPattern,
   escalationPerformerTypes,
   listEscalations,
+  restrictEscalation,
   ValidationError,
 } from '@fhirdesk/core';
 import { Hono } from 'hono';
@@ -61,7 +62,7 @@ export function escalationRoutes(deps: {
   app.post('/', staff, async (c) => {
     const { ticketId, ...input } = await parse(c, EscalateSchema);
     const result = await escalations.escalate(c.get('actor'), ticketId, input);
-    return c.json(result, result.writtenBack ? 201 : 202);
+    return c.json(restrictEscalation(result), result.writtenBack ? 201 : 202);
   });
   // The agent read the red-flag safety script to the patient (timeline + audit).
   app.post('/acknowledgements', staff, async (c) => {
@@ -75,7 +76,7 @@ export function escalationRoutes(deps: {
     const id = c.req.param('id');
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new HTTPException(404, { message: 'Escalation not found' });
     const result = await escalations.retry(c.get('actor'), id, await parse(c, RetrySchema));
-    return c.json(result, result.writtenBack ? 200 : 202);
+    return c.json(restrictEscalation(result), result.writtenBack ? 200 : 202);
   });
   app.get('/', requireRoles(deps.database, 'supervisor', 'admin'), async (c) => {
     const status = c.req.query('status');

@@ -249,7 +249,7 @@ export function conversationRoutes(deps: ConversationRouteDeps & { channelSettin
     if (!uuid.test(id)) throw new HTTPException(404, { message: 'Ticket not found' });
     const { patient } = await jsonOf(c, PatientBody);
     const row = await conversations.setPatient(c.get('actor'), id, patient);
-    return c.json({ id: row.id, patientRef: row.patientRef, version: row.version });
+    return c.json({ id: row.id, patientRef: row.patientRef, version: row.version, verification: row.verification });
   });
   app.put('/tickets/:id/routing', staff, async (c) => {
     const id = c.req.param('id');

@@ -2,6 +2,7 @@
 
 import {
   deliveryStatuses,
+  type LinkView,
   linkableResourceTypes,
   messageDirections,
   type TicketLink,
@@ -136,13 +137,16 @@ export const TimelineQuerySchema = z
 export const LinkSchema = z
   .object({
     id: z.string(),
-    reference: z.string(),
+    reference: z.string().nullable().openapi({
+      description: 'null while the ticket needs caller verification (the resource is withheld, see `withheld`)',
+    }),
     resourceType: z.enum(linkableResourceTypes),
     role: z.string(),
     sourceId: z.string().nullable(),
     seenVersionId: z.string().nullable(),
     seenLastUpdated: z.string().nullable(),
     createdAt: z.string(),
+    withheld: z.string().optional(),
   })
   .openapi('TicketLink');
 
@@ -227,16 +231,17 @@ export const ProblemSchema = z
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 
-export function linkJson(l: TicketLink) {
+export function linkJson(l: TicketLink | LinkView): z.infer<typeof LinkSchema> {
   return {
     id: l.id,
-    reference: `${l.resourceType}/${l.resourceId}`,
+    reference: l.resourceId === null ? null : `${l.resourceType}/${l.resourceId}`,
     resourceType: l.resourceType,
     role: l.role,
     sourceId: l.sourceId,
     seenVersionId: l.seenVersionId,
     seenLastUpdated: l.seenLastUpdated,
     createdAt: l.createdAt.toISOString(),
+    ...('withheld' in l && l.withheld ? { withheld: l.withheld } : {}),
   };
 }
 

@@ -228,11 +228,11 @@ export function ticketRoutes(deps: {
       method: 'post',
       path: '/{id}/messages',
       tags: ['Timeline'],
-      summary: 'Add a message (inbound or outbound, per channel)',
+      summary: 'Add a message (inbound or outbound, per channel); a reply nobody can receive gets 422 no-recipient',
       security,
       middleware: [staff] as const,
       request: { params: IdParam, ...body(MessageSchema) },
-      responses: { 201: json(EventSchema, 'Added'), ...problems(400, 401, 403, 404, 409) },
+      responses: { 201: json(EventSchema, 'Added'), ...problems(400, 401, 403, 404, 409, 422) },
     }),
     async (c) =>
       c.json(
