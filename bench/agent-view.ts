@@ -27,6 +27,7 @@ import postgres from 'postgres';
 import { TokenKeys } from '../packages/server/src/auth/tokens';
 import { type DataSet, FINANCIAL_PER_PATIENT, loadFhirCache, loadTemplates, loadTickets } from './lib/agent-view-data';
 import { type RunResult, runClosedLoop } from './lib/concurrency';
+import { CpuMeter, localPostgresCpuMs, ownCpuMs } from './lib/cpu';
 import { type OpenLoopResult, runOpenLoop } from './lib/open-loop';
 import { formatNumber, formatTable, ratio, round } from './lib/report';
 import { formatBytes, PeakRssSampler } from './lib/rss';
@@ -175,12 +176,34 @@ function httpView(server: BenchServer, token: string) {
   };
 }
 
-function closedLoop(seed: number, view: (patientId: string) => Promise<unknown>): Promise<RunResult> {
+/** CPU-ms per view of the load generator, the server child and PostgreSQL during a closed loop's measured part. */
+type CpuPerView = Record<'client' | 'server' | 'postgres', number | null>;
+
+async function closedLoop(
+  seed: number,
+  view: (patientId: string) => Promise<unknown>,
+  server?: BenchServer,
+): Promise<RunResult & { cpu: CpuPerView }> {
   const randoms = Array.from({ length: CONCURRENCY }, (_, w) => prng(seed + w));
-  return runClosedLoop({ concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS }, async (w) => {
-    await view(patientOf(randoms[w]!));
+  // On the shared 2-core box views/s swing with the other load; CPU-ms per view stays comparable.
+  const meter = new CpuMeter({
+    client: ownCpuMs,
+    server: async () => (server ? (await server.stats()).cpuMs : 0),
+    postgres: localPostgresCpuMs,
   });
+  const result = await runClosedLoop(
+    { concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, beforeMeasure: () => meter.start() },
+    async (w) => {
+      await view(patientOf(randoms[w]!));
+    },
+  );
+  return { ...result, cpu: (await meter.perOperation(result.operations)) as CpuPerView };
 }
+
+const cpuLine = (cpu: CpuPerView) => {
+  const ms = (v: number | null) => (v === null ? 'n/a' : v.toFixed(2));
+  return `    CPU ms per view: client ${ms(cpu.client)}, server ${ms(cpu.server)}, postgres ${ms(cpu.postgres)}`;
+};
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -310,6 +333,7 @@ async function main(): Promise<number> {
     const direct = await closedLoop(1000, directView(sql, data));
     assertClean('direct', direct);
     say(describe(`direct query set incl. audit row (postgres.js, ${CONCURRENCY} clients)`, direct));
+    say(cpuLine(direct.cpu));
 
     // The direct phases insert audit rows as the server does but leave them unsealed; seal them here so the
     // server's sealer does not inherit the baseline's backlog (it seals every unsealed row of the tenant).
@@ -323,9 +347,10 @@ async function main(): Promise<number> {
       }
     };
     await sealDirectRows();
-    const closed = await closedLoop(3000, http);
+    const closed = await closedLoop(3000, http, server);
     assertClean('GET context', closed);
     say(describe(`GET /api/v1/patients/{id}/context (${CONCURRENCY} clients)`, closed));
+    say(cpuLine(closed.cpu));
 
     const directOpenRandom = prng(4000);
     const directOneView = directView(sql, data);
@@ -403,6 +428,10 @@ async function main(): Promise<number> {
         idle_rss_mb: round(idleRssMb, 1),
         open_dropped: open.dropped,
         direct_rps: round(direct.perSecond, 1),
+        server_cpu_ms_per_view: round(closed.cpu.server ?? Number.NaN),
+        postgres_cpu_ms_per_view: round(closed.cpu.postgres ?? Number.NaN),
+        direct_postgres_cpu_ms_per_view: round(direct.cpu.postgres ?? Number.NaN),
+        direct_client_cpu_ms_per_view: round(direct.cpu.client ?? Number.NaN),
         direct_p50_ms: round(directOpenLatency.p50, 2),
         direct_p99_ms: round(directOpenLatency.p99, 2),
         open_rate: RATE,
