@@ -17,12 +17,11 @@ import { resolve } from 'node:path';
 import {
   type Actor,
   openDatabase,
-  patientViewFastStatement,
+  patientViewFastQuery,
+  type RenderedQuery,
   rebuildPatientViews,
   sealAuditChain,
 } from '@fhirdesk/core';
-import type { SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { TokenKeys } from '../packages/server/src/auth/tokens';
 import { type DataSet, FINANCIAL_PER_PATIENT, loadFhirCache, loadTemplates, loadTickets } from './lib/agent-view-data';
@@ -111,11 +110,8 @@ async function seedTenant(sql: postgres.Sql): Promise<DataSet> {
 // sent through postgres.js: the watermark check, the stored parts concatenated with the tickets, and the
 // audit row, in one round trip. No HTTP, auth, routing or logging.
 
-const dialect = new PgDialect();
-const run = (sql: postgres.Sql, statement: SQL) => {
-  const query = dialect.sqlToQuery(statement);
-  return sql.unsafe(query.sql, query.params as postgres.ParameterOrJSON<never>[], { prepare: true });
-};
+const run = (sql: postgres.Sql, query: RenderedQuery) =>
+  sql.unsafe(query.sql, query.params as postgres.ParameterOrJSON<never>[], { prepare: true });
 
 function directView(sql: postgres.Sql, data: DataSet) {
   const actor: Actor = { tenantId: data.tenantId, userId: data.userId, kind: 'user', roles: ['agent'] };
@@ -123,7 +119,7 @@ function directView(sql: postgres.Sql, data: DataSet) {
     const now = new Date();
     const [row] = await run(
       sql,
-      patientViewFastStatement({
+      patientViewFastQuery({
         actor,
         patientId,
         sourceId: undefined,
