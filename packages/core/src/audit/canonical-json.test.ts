@@ -38,7 +38,7 @@ describe('canonicalJson output is unchanged (ONC-02: existing chains must still 
     const make = (depth: number): unknown => {
       const r = random();
       if (depth > 3 || r < 0.3) {
-        const scalars = [null, undefined, true, false, 0, -1.5, 1e21, 3.14159, 'text', 'ü\n"', new Date(86_400_000)];
+        const scalars = [null, undefined, true, false, 0, -1.5, 1e21, Math.PI, 'text', 'ü\n"', new Date(86_400_000)];
         return scalars[Math.floor(random() * scalars.length)];
       }
       if (r < 0.55) return Array.from({ length: Math.floor(random() * 4) }, () => make(depth + 1));
