@@ -13,20 +13,21 @@
 // BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets; see
 // docs/benchmarks.md).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { Agent, request } from 'node:http';
 import { resolve } from 'node:path';
 import {
   type Actor,
   openDatabase,
-  patientViewFastStatement,
+  patientViewFastQuery,
+  type RenderedQuery,
   rebuildPatientViews,
   sealAuditChain,
 } from '@fhirdesk/core';
-import type { SQL } from 'drizzle-orm';
-import { PgDialect } from 'drizzle-orm/pg-core';
 import postgres from 'postgres';
 import { TokenKeys } from '../packages/server/src/auth/tokens';
 import { type DataSet, FINANCIAL_PER_PATIENT, loadFhirCache, loadTemplates, loadTickets } from './lib/agent-view-data';
 import { type RunResult, runClosedLoop } from './lib/concurrency';
+import { CpuMeter, localPostgresCpuMs, ownCpuMs } from './lib/cpu';
 import { type OpenLoopResult, runOpenLoop } from './lib/open-loop';
 import { formatNumber, formatTable, ratio, round } from './lib/report';
 import { formatBytes, PeakRssSampler } from './lib/rss';
@@ -110,11 +111,8 @@ async function seedTenant(sql: postgres.Sql): Promise<DataSet> {
 // sent through postgres.js: the watermark check, the stored parts concatenated with the tickets, and the
 // audit row, in one round trip. No HTTP, auth, routing or logging.
 
-const dialect = new PgDialect();
-const run = (sql: postgres.Sql, statement: SQL) => {
-  const query = dialect.sqlToQuery(statement);
-  return sql.unsafe(query.sql, query.params as postgres.ParameterOrJSON<never>[], { prepare: true });
-};
+const run = (sql: postgres.Sql, query: RenderedQuery) =>
+  sql.unsafe(query.sql, query.params as postgres.ParameterOrJSON<never>[], { prepare: true });
 
 function directView(sql: postgres.Sql, data: DataSet) {
   const actor: Actor = { tenantId: data.tenantId, userId: data.userId, kind: 'user', roles: ['agent'] };
@@ -122,7 +120,7 @@ function directView(sql: postgres.Sql, data: DataSet) {
     const now = new Date();
     const [row] = await run(
       sql,
-      patientViewFastStatement({
+      patientViewFastQuery({
         actor,
         patientId,
         sourceId: undefined,
@@ -162,25 +160,67 @@ async function warmCache(sql: postgres.Sql): Promise<boolean> {
 
 // ---------------------------------------------------------------------------------------------------
 
+/**
+ * One view over HTTP/1.1 keep-alive with node:http: the load generator shares the 2 cores with the server,
+ * and fetch (undici's WHATWG layer) cost it ~1.1 ms of CPU per view, 4x the direct baseline's client
+ * (postgres.js); node:http costs about half of that, so the ratio measures the server more than its client.
+ */
 function httpView(server: BenchServer, token: string) {
+  const { hostname, port } = new URL(server.baseUrl);
+  const agent = new Agent({ keepAlive: true });
   const headers = { authorization: `Bearer ${token}` };
-  return async (patientId: string): Promise<number> => {
-    const response = await fetch(`${server.baseUrl}/api/v1/patients/${patientId}/context`, { headers });
-    // Reading the body to the end is what lets keep-alive reuse the connection.
-    const body = await response.arrayBuffer();
-    if (response.status !== 200) {
-      throw new Error(`HTTP ${response.status}: ${Buffer.from(body).toString('utf8', 0, 200)}`);
-    }
-    return body.byteLength;
-  };
+  return (patientId: string): Promise<number> =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(
+        { agent, hostname, port, path: `/api/v1/patients/${patientId}/context`, headers },
+        (response) => {
+          const chunks: Buffer[] = [];
+          let size = 0;
+          response.on('data', (chunk: Buffer) => {
+            chunks.push(chunk);
+            size += chunk.length;
+          });
+          response.on('error', reject);
+          // Reading the body to the end is what lets keep-alive reuse the connection.
+          response.on('end', () => {
+            if (response.statusCode === 200) resolve(size);
+            else reject(new Error(`HTTP ${response.statusCode}: ${Buffer.concat(chunks).toString('utf8', 0, 200)}`));
+          });
+        },
+      );
+      req.on('error', reject);
+      req.end();
+    });
 }
 
-function closedLoop(seed: number, view: (patientId: string) => Promise<unknown>): Promise<RunResult> {
+/** CPU-ms per view of the load generator, the server child and PostgreSQL during a closed loop's measured part. */
+type CpuPerView = Record<'client' | 'server' | 'postgres', number | null>;
+
+async function closedLoop(
+  seed: number,
+  view: (patientId: string) => Promise<unknown>,
+  server?: BenchServer,
+): Promise<RunResult & { cpu: CpuPerView }> {
   const randoms = Array.from({ length: CONCURRENCY }, (_, w) => prng(seed + w));
-  return runClosedLoop({ concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS }, async (w) => {
-    await view(patientOf(randoms[w]!));
+  // On the shared 2-core box views/s swing with the other load; CPU-ms per view stays comparable.
+  const meter = new CpuMeter({
+    client: ownCpuMs,
+    server: async () => (server ? (await server.stats()).cpuMs : 0),
+    postgres: localPostgresCpuMs,
   });
+  const result = await runClosedLoop(
+    { concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, beforeMeasure: () => meter.start() },
+    async (w) => {
+      await view(patientOf(randoms[w]!));
+    },
+  );
+  return { ...result, cpu: (await meter.perOperation(result.operations)) as CpuPerView };
 }
+
+const cpuLine = (cpu: CpuPerView) => {
+  const ms = (v: number | null) => (v === null ? 'n/a' : v.toFixed(2));
+  return `    CPU ms per view: client ${ms(cpu.client)}, server ${ms(cpu.server)}, postgres ${ms(cpu.postgres)}`;
+};
 
 function envNumber(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -310,6 +350,7 @@ async function main(): Promise<number> {
     const direct = await closedLoop(1000, directView(sql, data));
     assertClean('direct', direct);
     say(describe(`direct query set incl. audit row (postgres.js, ${CONCURRENCY} clients)`, direct));
+    say(cpuLine(direct.cpu));
 
     // The direct phases insert audit rows as the server does but leave them unsealed; seal them here so the
     // server's sealer does not inherit the baseline's backlog (it seals every unsealed row of the tenant).
@@ -323,9 +364,10 @@ async function main(): Promise<number> {
       }
     };
     await sealDirectRows();
-    const closed = await closedLoop(3000, http);
+    const closed = await closedLoop(3000, http, server);
     assertClean('GET context', closed);
     say(describe(`GET /api/v1/patients/{id}/context (${CONCURRENCY} clients)`, closed));
+    say(cpuLine(closed.cpu));
 
     const directOpenRandom = prng(4000);
     const directOneView = directView(sql, data);
@@ -403,6 +445,10 @@ async function main(): Promise<number> {
         idle_rss_mb: round(idleRssMb, 1),
         open_dropped: open.dropped,
         direct_rps: round(direct.perSecond, 1),
+        server_cpu_ms_per_view: round(closed.cpu.server ?? Number.NaN),
+        postgres_cpu_ms_per_view: round(closed.cpu.postgres ?? Number.NaN),
+        direct_postgres_cpu_ms_per_view: round(direct.cpu.postgres ?? Number.NaN),
+        direct_client_cpu_ms_per_view: round(direct.cpu.client ?? Number.NaN),
         direct_p50_ms: round(directOpenLatency.p50, 2),
         direct_p99_ms: round(directOpenLatency.p99, 2),
         open_rate: RATE,

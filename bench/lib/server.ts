@@ -7,6 +7,7 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { bundleServer } from '../../packages/server/build';
 
 export type ParentMessage = { type: 'stats' } | { type: 'shutdown' };
 export type ServerMessage =
@@ -45,13 +46,21 @@ export interface StartServerOptions {
 }
 
 export async function startServerProcess(options: StartServerOptions): Promise<BenchServer> {
-  const entry = options.entry ?? fileURLToPath(new URL('./server-process.ts', import.meta.url));
+  const source = options.entry ?? fileURLToPath(new URL('./server-process.ts', import.meta.url));
+  // The server runs as `npm start` runs it: bundled by the server's build and started by plain node, without
+  // tsx's loader and per-module compilation (part of the peak RSS the issue limits). A candidate entry, or
+  // BENCH_SERVER_FROM_SOURCE=1, runs the TypeScript through tsx as before.
+  const fromSource = options.entry !== undefined || process.env.BENCH_SERVER_FROM_SOURCE === '1';
+  let entry = source;
+  if (!fromSource) {
+    entry = fileURLToPath(new URL('../dist/server-process.js', import.meta.url));
+    await bundleServer(source, entry);
+  }
   // tsx's ESM loader, resolved from here so it works whatever the current directory is.
   const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(entry, [], {
     execArgv: [
-      '--import',
-      tsxLoader,
+      ...(fromSource ? ['--import', tsxLoader] : []),
       ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
     ],
     env: {

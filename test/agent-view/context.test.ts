@@ -378,3 +378,48 @@ describe('patient context: isolation', () => {
     expect(denied.length).toBeGreaterThan(0);
   });
 });
+
+describe('patient context: request validation (the hot route validates by hand, answering as zod did)', () => {
+  const get = (path: string, token = agent.token) => app.request(path, jsonRequest(token, 'GET'));
+  const problemOf = async (res: Response) => {
+    expect(res.headers.get('content-type')).toMatch(/application\/problem\+json/);
+    return JSON.stringify(await res.json());
+  };
+
+  it('answers 400 problem+json naming the field for a path id that is not a FHIR id', async () => {
+    const res = await get(`/api/v1/patients/${'x'.repeat(65)}/context`);
+    expect(res.status).toBe(400);
+    const text = await problemOf(res);
+    expect(text).toContain('must be a FHIR id');
+    expect(text).toContain('"id"');
+    expect((await get('/api/v1/patients/a%2Cb/context')).status).toBe(400);
+  });
+
+  it('answers 400 for a source that is not a UUID or is given twice, and reads from a valid one', async () => {
+    const bad = await get('/api/v1/patients/pat1/context?source=not-a-uuid');
+    expect(bad.status).toBe(400);
+    expect(await problemOf(bad)).toContain('source');
+    expect((await get(`/api/v1/patients/pat1/context?source=${sourceId}&source=${sourceId}`)).status).toBe(400);
+    const ok = await get(`/api/v1/patients/pat1/context?source=${sourceId}`);
+    expect(ok.status).toBe(200);
+    expect(((await ok.json()) as AgentBody).patient.banner.id).toBe('pat1');
+    // Query parameters the route does not know are ignored, as before.
+    expect((await get('/api/v1/patients/pat1/context?utm=x')).status).toBe(200);
+  });
+
+  it('still needs a bearer token, and an allowed role, before any validation', async () => {
+    const res = await app.request('/api/v1/patients/pat1/context');
+    expect(res.status).toBe(401);
+    const integration = await createTestUser(database, keys, tenantId, ['integration'] as Role[]);
+    expect((await get(`/api/v1/patients/${'x'.repeat(65)}/context`, integration.token)).status).toBe(403);
+  });
+
+  it('is documented in /openapi.json with its path and query parameters and bearer security', async () => {
+    const doc = (await (await app.request('/openapi.json')).json()) as {
+      paths: Record<string, { get?: { parameters?: { name: string; in: string }[]; security?: unknown[] } }>;
+    };
+    const op = doc.paths['/api/v1/patients/{id}/context']?.get;
+    expect(op?.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual(['path:id', 'query:source']);
+    expect(op?.security).toEqual([{ bearerAuth: [] }]);
+  });
+});

@@ -8,12 +8,15 @@ import {
   type Database,
   PatientContextService,
   patientOf,
+  patientViewFastQuery,
+  patientViewFastStatement,
   type Role,
   rebuildPatientView,
   schema,
   shapeForRoles,
 } from '@fhirdesk/core';
 import { and, eq, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { ExplanationOfBenefit, Resource } from 'fhir/r4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../packages/server/src/app';
@@ -185,6 +188,43 @@ describe('agent view projection', () => {
     await expect(
       service.getJson({ tenantId, userId: randomUUID(), kind: 'user', roles: ['agent'] }, 'pat1'),
     ).rejects.toThrow(/not found/i);
+  });
+
+  it('the fast read rendered once per shape sends the same text and values as the statement built per view', () => {
+    const dialect = new PgDialect();
+    const actor: Actor = {
+      tenantId: randomUUID(),
+      userId: randomUUID(),
+      kind: 'user',
+      roles: ['agent'],
+      requestId: 'r-1',
+    };
+    for (const view of ['agent', 'billing'] as const) {
+      for (const sourceId of [undefined, randomUUID()]) {
+        for (const patientId of ['pat1', 'pat-2']) {
+          const input = {
+            actor,
+            patientId,
+            sourceId,
+            view,
+            now: NOW,
+            freshAfter: new Date(NOW.getTime() - 600_000),
+            ticketLimit: 50,
+          };
+          const built = dialect.sqlToQuery(patientViewFastStatement(input));
+          const cached = patientViewFastQuery(input);
+          expect(cached.sql).toBe(built.sql);
+          expect(cached.params).toHaveLength(built.params.length);
+          // Only the audit row's own id (and its timestamp, when the millisecond turned) differ.
+          const differing = cached.params.flatMap((value, i) => (value === built.params[i] ? [] : [String(value)]));
+          expect(differing[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+          expect(differing.slice(1).every((v) => /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(v))).toBe(true);
+          expect(differing.length).toBeLessThanOrEqual(2);
+          expect(cached.params).toContain(patientId);
+          if (sourceId) expect(cached.params).toContain(sourceId);
+        }
+      }
+    }
   });
 
   it('the watermark check reads fhir_resource_patient_idx, never a table scan', async () => {

@@ -26,7 +26,7 @@ import {
   parseCacheStates,
   patientCacheQuery,
   patientCacheState,
-  patientViewFastStatement,
+  patientViewFastQuery,
   patientViewStatement,
   rebuildPatientView,
   referencedNames,
@@ -270,8 +270,8 @@ export class PatientContextService {
     const view = contextViewFor(actor.roles);
     const at = this.clock.now();
     // Fresh cache and a current projection: answered (and audited) by this one statement.
-    const [fast] = await this.database.query<{ states: string; body: string | null }>(
-      patientViewFastStatement({
+    const [fast] = await this.database.queryText<{ states: string; body: string | null }>(
+      patientViewFastQuery({
         actor,
         patientId,
         sourceId: query.sourceId,
@@ -280,7 +280,6 @@ export class PatientContextService {
         freshAfter: new Date(at.getTime() - this.maxAgeMs),
         ticketLimit: this.ticketLimit,
       }),
-      undefined,
       // A 4.4 KB statement per view: prepared, it is sent and planned once per connection (issue #4 bench).
       { prepare: true },
     );

@@ -2,7 +2,8 @@
 // from fhir_resource by the same pure functions as the live builder and stored as JSON text, so a read is one
 // statement that concatenates text (PostgreSQL builds the JSON; Node passes it through).
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
+import { and, eq, inArray, is, Placeholder, type SQL, sql } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
 import type { Database, Executor } from '../db/database';
@@ -138,6 +139,11 @@ export function patientCacheStateStatement(
   sourceId: string | undefined,
   today: string,
 ): SQL {
+  return cacheStateSql(tenantId, patientId, sourceId || undefined, today);
+}
+
+/** The check with values or placeholders (`sourceId` undefined: every source of the patient). */
+function cacheStateSql(tenantId: unknown, patientId: unknown, sourceId: unknown, today: unknown): SQL {
   return sql`select w.source_id, w.newest, w.patient_fetched, w.watermark,
       (p.watermark = w.watermark and p.built_for = ${today}) as current
     from (
@@ -150,7 +156,7 @@ export function patientCacheStateStatement(
       from ${fhirResource}
       where ${fhirResource.tenantId} = ${tenantId} and ${fhirResource.patientId} = ${patientId}
         and ${fhirResource.resourceType} in ${PATIENT_TYPES} and ${fhirResource.deleted} = false
-        ${sourceId ? sql`and ${fhirResource.sourceId} = ${sourceId}` : sql``}
+        ${sourceId !== undefined ? sql`and ${fhirResource.sourceId} = ${sourceId}` : sql``}
       group by ${fhirResource.sourceId}
     ) w
     left join ${patientViewProjection} p on p.tenant_id = ${tenantId} and p.source_id = w.source_id::uuid
@@ -307,34 +313,72 @@ export interface PatientViewStatementInput {
 }
 
 /**
+ * The per-view values of the read, by name: actual values for a one-off statement, or drizzle placeholders
+ * for the fast statement's template (rendered once per shape, see `patientViewFastQuery`).
+ */
+interface ViewValues {
+  tenantId: unknown;
+  patientId: unknown;
+  patientRef: unknown;
+  ticketLimit: unknown;
+  nowIso: unknown;
+  nowJson: unknown;
+  auditId: unknown;
+  occurredAt: unknown;
+  userId: unknown;
+  actorKind: unknown;
+  actorLabel: unknown;
+  requestId: unknown;
+}
+
+function viewValues(actor: Actor, patientId: string, now: Date, ticketLimit: number): ViewValues {
+  const nowIso = now.toISOString();
+  return {
+    tenantId: actor.tenantId,
+    patientId,
+    patientRef: `Patient/${patientId}`,
+    ticketLimit,
+    nowIso,
+    nowJson: JSON.stringify(nowIso),
+    auditId: randomUUID(),
+    // Millisecond precision: the audit row must survive a round trip through JS Dates to re-hash equally.
+    occurredAt: new Date(Math.floor(Date.now())).toISOString(),
+    userId: actor.userId,
+    actorKind: actor.kind,
+    actorLabel: actor.label ?? null,
+    requestId: actor.requestId ?? null,
+  };
+}
+
+/**
  * The read: one statement that concatenates the stored parts with the live ones — the patient's tickets
  * (ticket_tenant_patient_idx) with assignee names, the tickets' as-of, warnings — and inserts the read's
  * audit row in a data-modifying CTE, so the view and its audit row commit together (HIPAA-06). One row
  * `{ body }` with the role-shaped view as JSON text; no row when no projection is stored.
  */
-function viewParts(input: Omit<PatientViewStatementInput, 'sourceId'>, sourceId: SQL): { ctes: SQL; body: SQL } {
-  const { actor, patientId, view, warnings, refreshed, now } = input;
-  const patientRef = `Patient/${patientId}`;
+function viewParts(
+  shape: { view: ContextView; warnings: readonly ContextWarning[]; refreshed: boolean },
+  v: ViewValues,
+  sourceId: SQL,
+): { ctes: SQL; body: SQL } {
+  const { view, warnings, refreshed } = shape;
   const p = patientViewProjection;
   const claims = view === 'billing' ? p.claimsBillingJson : p.claimsAgentJson;
-  const nowIso = now.toISOString();
-  // Millisecond precision: the audit row must survive a round trip through JS Dates to re-hash equally.
-  const occurredAt = new Date(Math.floor(Date.now())).toISOString();
   const ctes = sql`
     pv as (
       select ${p.patientJson} as patient_json, ${p.coveragesJson} as coverages_json, ${claims} as claims_json,
         ${p.coverageCount} as coverage_count, ${p.claimCount} as claim_count
       from ${p}
-      where ${p.tenantId} = ${actor.tenantId} and ${p.sourceId} = ${sourceId} and ${p.patientId} = ${patientId}
+      where ${p.tenantId} = ${v.tenantId} and ${p.sourceId} = ${sourceId} and ${p.patientId} = ${v.patientId}
     ),
     t as (
       select t.id, t.number, t.subject, t.status, t.priority, t.category, t.created_at,
         u.id as assignee_id, u.display_name as assignee_name
       from ${ticket} t left join ${appUser} u on u.id = t.assignee_id
-      where t.tenant_id = ${actor.tenantId} and t.patient_ref = ${patientRef}
+      where t.tenant_id = ${v.tenantId} and t.patient_ref = ${v.patientRef}
         and (t.patient_source_id is null or t.patient_source_id = ${sourceId})
       order by t.created_at desc
-      limit ${input.ticketLimit}
+      limit ${v.ticketLimit}
     ),
     items as (
       select count(*)::int as n, coalesce(json_agg(json_build_object(
@@ -342,7 +386,7 @@ function viewParts(input: Omit<PatientViewStatementInput, 'sourceId'>, sourceId:
         'priority', t.priority, 'category', t.category,
         'createdAt', to_char(t.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
         'ageSeconds', greatest(0, floor(extract(epoch from
-          (${nowIso}::timestamptz - date_trunc('milliseconds', t.created_at)))))::bigint,
+          (${v.nowIso}::timestamptz - date_trunc('milliseconds', t.created_at)))))::bigint,
         'assignee', case when t.assignee_id is not null and t.assignee_name is not null
           then json_build_object('id', t.assignee_id, 'displayName', t.assignee_name) end
       ) order by t.created_at desc), '[]'::json)::text as json
@@ -351,9 +395,9 @@ function viewParts(input: Omit<PatientViewStatementInput, 'sourceId'>, sourceId:
     audit as (
       insert into ${auditEvent} (id, tenant_id, occurred_at, actor_id, actor_kind, actor_label, action,
         entity_type, entity_id, patient_ref, outcome, request_id, detail)
-      select ${randomUUID()}::uuid, ${actor.tenantId}::uuid, ${occurredAt}::timestamptz, ${actor.userId}::uuid,
-        ${actor.kind}, ${actor.label ?? null}, 'patient-context.read', 'Patient', ${patientId}, ${patientRef},
-        'success', ${actor.requestId ?? null},
+      select ${v.auditId}::uuid, ${v.tenantId}::uuid, ${v.occurredAt}::timestamptz, ${v.userId}::uuid,
+        ${v.actorKind}, ${v.actorLabel}, 'patient-context.read', 'Patient', ${v.patientId}, ${v.patientRef},
+        'success', ${v.requestId},
         jsonb_build_object('fhirAction', 'R', 'sourceId', (${sourceId})::text, 'refreshed', ${refreshed}::boolean,
           'stale', ${warnings.length > 0}::boolean, 'counts', jsonb_build_object(
             'coverages', pv.coverage_count, 'claims', pv.claim_count, 'tickets', items.n))
@@ -362,14 +406,18 @@ function viewParts(input: Omit<PatientViewStatementInput, 'sourceId'>, sourceId:
     )`;
   const body = sql`'{"view":' || ${JSON.stringify(view)} || ',"patient":' || pv.patient_json
       || ',"coverages":' || pv.coverages_json || ',"claims":' || pv.claims_json
-      || ',"tickets":{"items":' || items.json || ',"asOf":' || ${JSON.stringify(nowIso)}
+      || ',"tickets":{"items":' || items.json || ',"asOf":' || ${v.nowJson}
       || '},"warnings":' || ${JSON.stringify(warnings)} || ',"refreshed":' || ${String(refreshed)}
       || '}'`;
   return { ctes, body };
 }
 
 export function patientViewStatement(input: PatientViewStatementInput): SQL {
-  const { ctes, body } = viewParts(input, sql`${input.sourceId}::uuid`);
+  const { ctes, body } = viewParts(
+    input,
+    viewValues(input.actor, input.patientId, input.now, input.ticketLimit),
+    sql`${input.sourceId}::uuid`,
+  );
   return sql`with ${ctes} select ${body} as body from pv, items, (select count(*) from audit) as written`;
 }
 
@@ -385,6 +433,42 @@ export interface PatientViewFastInput {
   ticketLimit: number;
 }
 
+/** Values of the fast statement beyond the read's: the cache check's. */
+interface FastValues extends ViewValues {
+  sourceId: unknown;
+  today: unknown;
+  freshAfterMs: unknown;
+}
+
+function fastStatement(shape: { view: ContextView; withSource: boolean }, v: FastValues): SQL {
+  const { ctes, body } = viewParts(
+    { view: shape.view, warnings: [], refreshed: false },
+    v,
+    sql`(select ok.source_id from ok)::uuid`,
+  );
+  return sql`
+    with st as (${cacheStateSql(v.tenantId, v.patientId, shape.withSource ? v.sourceId : undefined, v.today)}),
+    ok as (
+      select c.source_id from (
+        select st.source_id, st.newest, st.current from st where st.patient_fetched is not null
+        order by st.patient_fetched::bigint desc limit 1
+      ) c
+      where c.current and c.newest::bigint >= ${v.freshAfterMs}
+    ),
+    ${ctes}
+    select (select coalesce(json_agg(st), '[]'::json) from st)::text as states,
+      (select ${body} from pv, items, (select count(*) from audit) as written) as body`;
+}
+
+function fastValues(input: PatientViewFastInput): FastValues {
+  return {
+    ...viewValues(input.actor, input.patientId, input.now, input.ticketLimit),
+    sourceId: input.sourceId ?? null,
+    today: input.now.toISOString().slice(0, 10),
+    freshAfterMs: input.freshAfter.getTime(),
+  };
+}
+
 /**
  * The common read in one round trip: the watermark check, and — when the chosen source's projection is
  * current and its cache fresh — the assembled view and its audit row. Row `{ states, body }`: `states` is the
@@ -392,23 +476,40 @@ export interface PatientViewFastInput {
  * cache, refresh, missing or outdated projection, unknown patient).
  */
 export function patientViewFastStatement(input: PatientViewFastInput): SQL {
-  const today = input.now.toISOString().slice(0, 10);
-  const { ctes, body } = viewParts(
-    { ...input, warnings: [], refreshed: false },
-    sql`(select ok.source_id from ok)::uuid`,
-  );
-  return sql`
-    with st as (${patientCacheStateStatement(input.actor.tenantId, input.patientId, input.sourceId, today)}),
-    ok as (
-      select c.source_id from (
-        select st.source_id, st.newest, st.current from st where st.patient_fetched is not null
-        order by st.patient_fetched::bigint desc limit 1
-      ) c
-      where c.current and c.newest::bigint >= ${input.freshAfter.getTime()}
-    ),
-    ${ctes}
-    select (select coalesce(json_agg(st), '[]'::json) from st)::text as states,
-      (select ${body} from pv, items, (select count(*) from audit) as written) as body`;
+  return fastStatement({ view: input.view, withSource: input.sourceId !== undefined }, fastValues(input));
+}
+
+/** A statement rendered to text with its parameters in order (what `Database.queryText` sends). */
+export interface RenderedQuery {
+  sql: string;
+  params: unknown[];
+}
+
+type Slot = { name: keyof FastValues } | { value: unknown };
+const fastTemplates = new Map<string, { sql: string; slots: Slot[] }>();
+const dialect = new PgDialect();
+
+/**
+ * `patientViewFastStatement` as text and parameters. The text depends only on the shape (view, source asked
+ * for or not), so it is rendered once per shape with placeholders and each view only fills in its values:
+ * building and rendering the drizzle tree per view cost ~10 % of the server's busy time (issue #4 profile).
+ */
+export function patientViewFastQuery(input: PatientViewFastInput): RenderedQuery {
+  const withSource = input.sourceId !== undefined;
+  const key = `${input.view}|${withSource}`;
+  let template = fastTemplates.get(key);
+  if (!template) {
+    const names = Object.keys(fastValues(input)) as (keyof FastValues)[];
+    const placeholders = Object.fromEntries(names.map((n) => [n, sql.placeholder(n)])) as unknown as FastValues;
+    const rendered = dialect.sqlToQuery(fastStatement({ view: input.view, withSource }, placeholders));
+    template = {
+      sql: rendered.sql,
+      slots: rendered.params.map((p) => (is(p, Placeholder) ? { name: p.name as keyof FastValues } : { value: p })),
+    };
+    fastTemplates.set(key, template);
+  }
+  const values = fastValues(input);
+  return { sql: template.sql, params: template.slots.map((s) => ('name' in s ? values[s.name] : s.value)) };
 }
 
 /** Builds the projections of `patientIds` with `parallel` builds at once (initial load, backfill, benchmark). */

@@ -51,13 +51,20 @@ export function chainHash(prevHash: string, row: Omit<AuditEventRow, ChainFields
 export async function sealAuditChain(database: Database, tenantId: string, batchSize = 500): Promise<number> {
   let total = 0;
   for (;;) {
+    // Four statements in the transaction besides BEGIN/COMMIT at most, three when the head exists: a seal
+    // runs a few times a second under load (bench:agent-view, issue #4).
     const sealed = await database.db.transaction(async (tx) => {
-      await tx
-        .insert(auditHead)
-        .values({ tenantId, chainPos: 0, hash: genesisHash(tenantId) })
-        .onConflictDoNothing();
-      const [head] = await tx.select().from(auditHead).where(eq(auditHead.tenantId, tenantId)).for('update');
+      const lockHead = () => tx.select().from(auditHead).where(eq(auditHead.tenantId, tenantId)).for('update');
+      let [head] = await lockHead();
+      if (!head) {
+        await tx
+          .insert(auditHead)
+          .values({ tenantId, chainPos: 0, hash: genesisHash(tenantId) })
+          .onConflictDoNothing();
+        [head] = await lockHead();
+      }
       if (!head) return 0;
+      // A statement of its own after the lock: in READ COMMITTED it sees every row sealed before the lock.
       const rows = await tx
         .select()
         .from(auditEvent)
@@ -74,19 +81,22 @@ export async function sealAuditChain(database: Database, tenantId: string, batch
         values.push({ id: row.id, pos, prev, hash });
         prev = hash;
       }
-      // One UPDATE for the whole batch; the append-only trigger allows exactly this change.
+      // The rows (one UPDATE for the batch; the append-only trigger allows exactly this change) and the head
+      // in one statement: a data-modifying CTE runs to completion whether or not the outer statement reads it.
       const list = sql.join(
         values.map((v) => sql`(${v.id}::uuid, ${v.pos}::bigint, ${v.prev}, ${v.hash})`),
         sql`, `,
       );
       await tx.execute(sql`
-        update audit_event as a set chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
-        from (values ${list}) as v(id, pos, prev, hash)
-        where a.id = v.id and a.hash is null`);
-      await tx
-        .update(auditHead)
-        .set({ chainPos: pos, hash: prev, sealedAt: new Date() })
-        .where(eq(auditHead.tenantId, tenantId));
+        with sealed as (
+          update audit_event as a set chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
+          from (values ${list}) as v(id, pos, prev, hash)
+          where a.id = v.id and a.hash is null
+          returning 1
+        )
+        update ${auditHead} set chain_pos = ${pos}::bigint, hash = ${prev},
+          sealed_at = ${new Date().toISOString()}::timestamptz
+        where tenant_id = ${tenantId}`);
       return rows.length;
     });
     total += sealed;

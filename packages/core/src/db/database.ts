@@ -29,6 +29,14 @@ export interface Database {
    * statement per connection (sent once, then only its parameters): for hot, large statements.
    */
   query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor, options?: QueryOptions): Promise<T[]>;
+  /**
+   * Rows of a statement already rendered to text and parameters (a hot statement whose text is rendered once,
+   * e.g. `patientViewFastQuery`); outside any transaction.
+   */
+  queryText<T extends Record<string, unknown>>(
+    query: { sql: string; params: readonly unknown[] },
+    options?: QueryOptions,
+  ): Promise<T[]>;
   close(): Promise<void>;
 }
 
@@ -81,6 +89,13 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       const result = await (executor ?? db).execute(statement);
       return result as unknown as T[];
     },
+    async queryText<T extends Record<string, unknown>>(
+      query: { sql: string; params: readonly unknown[] },
+      options?: QueryOptions,
+    ) {
+      const rows = await client.unsafe(query.sql, query.params as never[], { prepare: options?.prepare ?? false });
+      return rows as unknown as T[];
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }
@@ -96,6 +111,10 @@ async function openPglite(dataDir: string, options: DatabaseOptions): Promise<Da
     async query<T extends Record<string, unknown>>(statement: SQL, executor?: Executor) {
       const result = (await (executor ?? db).execute(statement)) as unknown as { rows: T[] };
       return result.rows;
+    },
+    async queryText<T extends Record<string, unknown>>(query: { sql: string; params: readonly unknown[] }) {
+      // PGlite keeps no prepared statements across queries; the option only matters on a server.
+      return (await client.query<T>(query.sql, query.params as unknown[])).rows;
     },
     close: () => client.close(),
   };
