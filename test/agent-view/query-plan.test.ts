@@ -51,7 +51,13 @@ async function planOfStatement(statement: ReturnType<typeof sql>): Promise<strin
   return plan.map((row) => Object.values(row).join(' ')).join('\n');
 }
 
-/** A source with a cache of 5,000 rows fetched over the last month, a handful of them by the last run. */
+/**
+ * A source with a cache of 5,000 rows fetched over the days before `lastRun`, a handful of them by the last
+ * run. `lastRun` lies in the future: on a shared PostgreSQL test database the other test files' rows were all
+ * fetched minutes ago, and ANALYZE would then tell the planner that "fetched since the run started" matches
+ * most of the table, which no real cache looks like.
+ */
+const lastRun = new Date('2100-01-01T00:00:00Z');
 async function syncedCache(): Promise<{ tenantId: string; sourceId: string }> {
   const tenantId = await createTestTenant(database);
   const sourceId = randomUUID();
@@ -61,8 +67,8 @@ async function syncedCache(): Promise<{ tenantId: string; sourceId: string }> {
   await database.db.execute(sql`insert into fhir_resource
       (tenant_id, source_id, resource_type, resource_id, patient_id, resource, content_hash, fetched_at, deleted, deleted_at)
     select ${tenantId}, ${sourceId}, (array['Patient','Coverage','Claim','ClaimResponse','ExplanationOfBenefit'])[1 + g % 5],
-      'r' || g, 'p' || (g / 5), '{}'::jsonb, md5(g::text), now() - (g || ' minutes')::interval,
-      g % 500 = 0, case when g % 500 = 0 then now() - (g || ' minutes')::interval end
+      'r' || g, 'p' || (g / 5), '{}'::jsonb, md5(g::text), ${lastRun.toISOString()}::timestamptz - (g || ' minutes')::interval,
+      g % 500 = 0, case when g % 500 = 0 then ${lastRun.toISOString()}::timestamptz - (g || ' minutes')::interval end
     from generate_series(1, 5000) g`);
   await database.db.execute(sql`analyze fhir_resource`);
   return { tenantId, sourceId };
@@ -70,7 +76,7 @@ async function syncedCache(): Promise<{ tenantId: string; sourceId: string }> {
 
 it('finds the patients a sync run changed through the fetched_at and deleted_at indexes', async () => {
   const scope = await syncedCache();
-  const text = await planOfStatement(changedPatientsStatement(scope, new Date(Date.now() - 3 * 60_000)));
+  const text = await planOfStatement(changedPatientsStatement(scope, new Date(lastRun.getTime() - 3 * 60_000)));
   expect(text).toMatch(/fhir_resource_fetched_idx/);
   expect(text).toMatch(/fhir_resource_deleted_idx/);
   expect(text).not.toMatch(/Seq Scan/);
@@ -81,7 +87,7 @@ it('reads the adjudications a sync run changed (dispute auto-open) through fhir_
   const query = changedAdjudicationsQuery(
     database.db,
     scope,
-    new Date(Date.now() - 3 * 60_000),
+    new Date(lastRun.getTime() - 3 * 60_000),
     { type: 'ClaimResponse', id: 'x' },
     500,
   ).getSQL();
