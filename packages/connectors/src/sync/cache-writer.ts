@@ -130,7 +130,7 @@ export function copyField(value: string | null): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-interface StagedRow {
+export interface StagedRow {
   resourceType: string;
   resourceId: string;
   versionId: string | null;
@@ -178,17 +178,14 @@ async function writeByCopy(
 
 export type WritePath = 'copy' | 'insert';
 
-/**
- * Upserts a page (one transaction's worth) of resources. Inside a postgres.js transaction the rows go by
- * COPY + merge, elsewhere (PGlite, or outside a transaction) by multi-row INSERTs; results are identical.
- */
+/** Upserts a page (one transaction's worth) of resources: `prepareResources` then `writePrepared`. */
 export async function upsertResources(
   tx: Executor,
   scope: { tenantId: string; sourceId: string },
   items: readonly CacheItem[],
   fetchedAt: Date,
 ): Promise<PageWriteResult> {
-  return upsertResourcesVia(copyClient(tx) ? 'copy' : 'insert', tx, scope, items, fetchedAt);
+  return writePrepared(tx, scope, prepareResources(items), fetchedAt);
 }
 
 /** `upsertResources` with the write path named, so tests can hold the two paths to the same results. */
@@ -199,6 +196,23 @@ export async function upsertResourcesVia(
   items: readonly CacheItem[],
   fetchedAt: Date,
 ): Promise<PageWriteResult> {
+  return writePrepared(tx, scope, prepareResources(items), fetchedAt, path);
+}
+
+/** A page reduced to what the merge writes: text only, no parsed resource left. */
+export interface PreparedResources {
+  rows: readonly StagedRow[];
+  /** Distinct patient ids, sorted (AUD-07). */
+  patientIds: string[];
+}
+
+/**
+ * Everything a write needs from the parsed resources, computed before the page's transaction opens. The
+ * caller can then drop the parsed page: otherwise it stays reachable across the transaction's round trips,
+ * survives young-generation collections and is copied into the old generation (garbage collection was the
+ * largest single client cost of a sync; docs/benchmarks.md).
+ */
+export function prepareResources(items: readonly CacheItem[]): PreparedResources {
   // One key may appear twice in a page (or a Bulk batch); ON CONFLICT cannot touch a row twice per statement.
   const byKey = new Map<string, Record<string, unknown> & { resourceType: string; id: string }>();
   for (const { resource } of items) {
@@ -206,26 +220,41 @@ export async function upsertResourcesVia(
     const prev = byKey.get(key);
     byKey.set(key, prev ? (newer(prev, resource) as typeof resource) : resource);
   }
-  const staged: StagedRow[] = [...byKey.values()].map((resource) => {
+  const patients = new Set<string>();
+  const rows: StagedRow[] = [];
+  for (const resource of byKey.values()) {
     const m = meta(resource);
-    // The canonical text is hashed and, on the COPY path, sent as the resource: one serialisation each.
+    // The canonical text is hashed and sent as the resource: one serialisation per resource.
     const canonical = canonicalResourceJson(resource);
-    return {
+    const patientId = patientOf(resource) ?? null;
+    if (patientId) patients.add(patientId);
+    rows.push({
       resourceType: resource.resourceType,
       resourceId: resource.id,
       versionId: m.versionId,
       lastUpdated: m.lastUpdated,
       lastUpdatedAt: instant(m.lastUpdated),
-      patientId: patientOf(resource) ?? null,
+      patientId,
       canonical,
       contentHash: hashCanonicalJson(canonical),
-    };
-  });
-  const result: PageWriteResult = { inserted: 0, updated: 0, unchanged: 0, patientIds: [] };
-  const patients = new Set<string>();
-  for (const r of staged) if (r.patientId) patients.add(r.patientId);
-  result.patientIds = [...patients].sort();
+    });
+  }
+  return { rows, patientIds: [...patients].sort() };
+}
 
+/**
+ * Upserts prepared resources. Inside a postgres.js transaction the rows go by COPY + merge, elsewhere
+ * (PGlite, or outside a transaction) by multi-row INSERTs; results are identical.
+ */
+export async function writePrepared(
+  tx: Executor,
+  scope: { tenantId: string; sourceId: string },
+  prepared: PreparedResources,
+  fetchedAt: Date,
+  path: WritePath = copyClient(tx) ? 'copy' : 'insert',
+): Promise<PageWriteResult> {
+  const staged = prepared.rows;
+  const result: PageWriteResult = { inserted: 0, updated: 0, unchanged: 0, patientIds: prepared.patientIds };
   if (staged.length === 0) return result;
   if (path === 'copy') {
     const client = copyClient(tx);
@@ -236,12 +265,11 @@ export async function upsertResourcesVia(
     result.unchanged = staged.length - written;
     return result;
   }
-  const resources = [...byKey.values()];
-  const rows = staged.map(({ canonical: _, ...r }, i) => ({
+  const rows = staged.map(({ canonical, ...r }) => ({
     ...r,
     tenantId: scope.tenantId,
     sourceId: scope.sourceId,
-    resource: resources[i]!,
+    resource: sql`${canonical}::jsonb`,
     fetchedAt,
     deleted: false,
     deletedAt: null,

@@ -6,7 +6,7 @@ import type { SourceConfig } from '../config/source-config';
 import type { SourceCapabilities } from '../discovery';
 import type { FhirHttp } from '../http/fhir-http';
 import type { Sleep } from '../http/limiter';
-import { type CacheItem, type DeletionMark, markDeleted, upsertResources } from './cache-writer';
+import { type CacheItem, type DeletionMark, markDeleted, prepareResources, writePrepared } from './cache-writer';
 
 const { syncCheckpoint, syncDeadLetter, syncRun } = schema;
 
@@ -127,17 +127,20 @@ export class RunContext {
   }
 
   /** One transaction: resources, dead letters, deletions, checkpoint, run counters, audit (INC-03, AUD-07). */
-  async commitPage(page: PageWrite): Promise<void> {
+  async commitPage({ items, ...page }: PageWrite): Promise<void> {
+    // Before the transaction and before any await: from here on the parsed resources are garbage (see
+    // prepareResources), so `items` must not be used below.
+    const prepared = prepareResources(items);
     const fetchedAt = this.now();
     const pageNo = this.counts.pages + 1;
     // Taken before the transaction so concurrent slices never count the same retry twice.
     const retries = this.http.retries - this.flushedRetries;
     this.flushedRetries = this.http.retries;
     const delta = await this.database.db.transaction(async (tx) => {
-      const written = await upsertResources(
+      const written = await writePrepared(
         tx,
         { tenantId: this.tenantId, sourceId: this.sourceId },
-        page.items,
+        prepared,
         fetchedAt,
       );
       const deleted =
