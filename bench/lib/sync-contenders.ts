@@ -4,7 +4,10 @@
 // - a naive client: fhir-kit-client `search` + `nextPage`, one INSERT per resource.
 // Both derive the same columns as the engine's cache writer (patientOf, contentHash), so the comparison is
 // about fetching and writing, not about doing less per resource.
-import { contentHash, patientOf } from '@fhirdesk/core';
+
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { canonicalResourceJson, contentHash, hashCanonicalJson, patientOf } from '@fhirdesk/core';
 import { Client } from 'fhir-kit-client';
 import type postgres from 'postgres';
 
@@ -24,37 +27,35 @@ export interface Scope {
   sourceId: string;
 }
 
-const COLUMNS =
-  'tenant_id, source_id, resource_type, resource_id, version_id, last_updated, last_updated_at, patient_id, resource, content_hash, fetched_at';
+// The staging table holds only what varies per resource; tenant, source and fetch time are constants of the
+// merge (as in the engine's cache writer).
+const STAGE_COLUMNS =
+  'resource_type, resource_id, version_id, last_updated, last_updated_at, patient_id, resource, content_hash';
 const MERGE_SET = `version_id = excluded.version_id, last_updated = excluded.last_updated,
   last_updated_at = excluded.last_updated_at, patient_id = excluded.patient_id, resource = excluded.resource,
   content_hash = excluded.content_hash, fetched_at = excluded.fetched_at, deleted = false, deleted_at = null`;
 
-/** COPY text format: backslash is the only character JSON.stringify output can contain that needs escaping. */
+const COPY_SPECIAL = /[\\\t\n\r]/;
+
+/** COPY text format: backslash, tab, newline and carriage return are the characters to escape. */
 function copyField(value: string | null): string {
   if (value === null) return '\\N';
-  return value.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+  if (!COPY_SPECIAL.test(value)) return value;
+  return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-function copyRows(scope: Scope, resources: Resource[], fetchedAt: string): string {
+/**
+ * One COPY line per resource. The canonical JSON is computed anyway for the content hash and is valid JSON of
+ * the same resource, so it is also the jsonb value: one serialisation per resource, as in the engine.
+ */
+function copyRows(resources: Resource[]): string {
   let out = '';
   for (const r of resources) {
     const lastUpdated = r.meta?.lastUpdated ?? null;
-    out += `${[
-      scope.tenantId,
-      scope.sourceId,
-      r.resourceType,
-      r.id,
-      r.meta?.versionId ?? null,
+    const canonical = canonicalResourceJson(r);
+    out += `${copyField(r.resourceType)}\t${copyField(r.id)}\t${copyField(r.meta?.versionId ?? null)}\t${copyField(lastUpdated)}\t${copyField(
       lastUpdated,
-      lastUpdated,
-      patientOf(r) ?? null,
-      JSON.stringify(r),
-      contentHash(r),
-      fetchedAt,
-    ]
-      .map(copyField)
-      .join('\t')}\n`;
+    )}\t${copyField(patientOf(r) ?? null)}\t${copyField(canonical)}\t${hashCanonicalJson(canonical)}\n`;
   }
   return out;
 }
@@ -81,7 +82,8 @@ async function getJson(url: string): Promise<SearchBundle> {
 /**
  * The limit: per type, `slices` workers each follow one `_lastUpdated` range; each page is one transaction
  * of COPY into a temp staging table (ON COMMIT DELETE ROWS) and one INSERT … SELECT … ON CONFLICT merge.
- * Returns the resources written.
+ * The staged jsonb is compressed with lz4 where the server has it, as the engine does, so the merged value
+ * is compressed once. Returns the resources written.
  */
 export async function copyBaseline(
   sql: postgres.Sql,
@@ -90,6 +92,9 @@ export async function copyBaseline(
   types: readonly string[],
   options: { from: string; slices: number; pageSize: number },
 ): Promise<number> {
+  const [setting] = await sql<{ lz4: boolean }[]>`
+    select 'lz4' = any (enumvals) as lz4 from pg_settings where name = 'default_toast_compression'`;
+  const stageResource = setting?.lz4 ? 'resource jsonb compression lz4 not null' : 'resource jsonb not null';
   let written = 0;
   for (const type of types) {
     const probe = await getJson(`${baseUrl}/${type}?_count=1`);
@@ -99,7 +104,9 @@ export async function copyBaseline(
         const conn = await sql.reserve();
         try {
           await conn.unsafe(
-            `create temp table if not exists stage (like fhir_resource including defaults) on commit delete rows`,
+            `create temp table if not exists limit_stage (resource_type text not null, resource_id text not null,
+              version_id text, last_updated text, last_updated_at timestamptz, patient_id text, ${stageResource},
+              content_hash text not null) on commit delete rows`,
           );
           const query = new URLSearchParams({ _count: String(options.pageSize) });
           for (const r of range) query.append('_lastUpdated', r);
@@ -107,24 +114,26 @@ export async function copyBaseline(
           while (url) {
             const page = await getJson(url);
             const resources = (page.entry ?? []).flatMap((e) => (e.resource ? [e.resource] : []));
-            if (resources.length > 0) {
+            // Everything the page's transaction needs, taken before its first await, so the parsed page is
+            // garbage while the transaction runs (as in the engine).
+            const count = resources.length;
+            const data = count > 0 ? copyRows(resources) : '';
+            const next = page.link?.find((l) => l.relation === 'next')?.url;
+            if (count > 0) {
               await conn`begin`;
-              const copy = await conn.unsafe(`copy stage (${COLUMNS}) from stdin`).writable();
-              copy.write(copyRows(scope, resources, new Date().toISOString()));
-              copy.end();
-              await new Promise<void>((resolve, reject) => {
-                copy.on('finish', resolve);
-                copy.on('error', reject);
-              });
+              const copy = await conn.unsafe(`copy limit_stage (${STAGE_COLUMNS}) from stdin`).writable();
+              await pipeline(Readable.from([data]), copy);
               await conn.unsafe(
-                `insert into fhir_resource (${COLUMNS}) select ${COLUMNS} from stage
+                `insert into fhir_resource (tenant_id, source_id, ${STAGE_COLUMNS}, fetched_at)
+                 select $1::uuid, $2::uuid, ${STAGE_COLUMNS}, $3::timestamptz from limit_stage
                  on conflict (tenant_id, source_id, resource_type, resource_id) do update set ${MERGE_SET}
                  where fhir_resource.content_hash <> excluded.content_hash`,
+                [scope.tenantId, scope.sourceId, new Date().toISOString()],
               );
               await conn`commit`;
-              written += resources.length;
+              written += count;
             }
-            url = page.link?.find((l) => l.relation === 'next')?.url;
+            url = next;
           }
         } finally {
           conn.release();

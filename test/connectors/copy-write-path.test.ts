@@ -1,6 +1,6 @@
 // The two write paths of the cache writer (issue #3 bench): COPY + merge on postgres.js and multi-row INSERT
 // on PGlite must leave the same cache and report the same counts, hostile strings included (INC-01, BS-09).
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 import type { Resource } from 'fhir/r4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -150,6 +150,44 @@ describe('cache writer: COPY path and INSERT path', () => {
         expect(r.versionId).toBe(h.meta!.versionId);
         expect(r.lastUpdated).toBe(h.meta!.lastUpdated);
       }
+    },
+  );
+
+  it.runIf(onPostgres)(
+    'two COPY writes in one transaction each merge only their own rows; resources stored compressed by lz4 where available',
+    async () => {
+      const scope = await newScope();
+      const resources = fixtureResources();
+      const [first, second] = [resources.slice(0, 20), resources.slice(20, 50)];
+      // Same meta, other content: the later copy wins. Left in the staging table, the first write's rows would
+      // be merged again by the third write and overwrite it back.
+      const edited = first.map((r) => ({ ...r, language: 'x-edited' }) as Resource);
+      const results = await database.db.transaction(async (tx) => [
+        await upsertResourcesVia('copy', tx, scope, items(first), new Date()),
+        await upsertResourcesVia('copy', tx, scope, items(edited), new Date()),
+        await upsertResourcesVia('copy', tx, scope, items(second), new Date()),
+      ]);
+      expect(results.map((r) => [r.inserted, r.updated, r.unchanged])).toEqual([
+        [first.length, 0, 0],
+        [0, first.length, 0],
+        [second.length, 0, 0],
+      ]);
+      const stored = await cache(scope);
+      expect(stored.filter((r) => (r.resource as { language?: string }).language === 'x-edited').length).toBe(
+        first.length,
+      );
+      expect((await cache(scope)).length).toBe(first.length + second.length);
+      // The staging table compresses with lz4 and the merge keeps that compression (migration 0008 makes it
+      // the column's method too); values too small to compress stay uncompressed.
+      const [lz4] = await database.query<{ available: boolean }>(
+        sql`select 'lz4' = any (enumvals) as available from pg_settings where name = 'default_toast_compression'`,
+      );
+      const methods = await database.query<{ method: string | null }>(
+        sql`select distinct pg_column_compression(resource) as method from fhir_resource
+            where tenant_id = ${scope.tenantId} and source_id = ${scope.sourceId}`,
+      );
+      const compressed = methods.map((m) => m.method).filter((m) => m !== null);
+      expect(compressed).toEqual([lz4?.available ? 'lz4' : 'pglz']);
     },
   );
 

@@ -92,6 +92,46 @@ describe('audit hash chain', () => {
     expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 3, unsealed: 0 });
   });
 
+  it('writes a large batch (one JSON parameter) exactly as one-by-one rows, in list order, and seals it (AUD-07)', async () => {
+    const { actor } = await tenantWithEvents(0);
+    const integration: Actor = { ...actor, userId: null, kind: 'integration', label: 'source:x', requestId: 'run-1' };
+    const entries = Array.from({ length: 40 }, (_, i) => ({
+      action: 'connector.sync',
+      fhirAction: 'R' as const,
+      entityType: 'Source',
+      entityId: 'src-1',
+      patientRef: `Patient/p${String(i).padStart(2, '0')}`,
+      ...(i % 3 === 0 ? { purpose: 'TREAT', outcome: 'failure' as const } : {}),
+      detail: { runId: 'run-1', page: i, mode: 'incremental' },
+    }));
+    const at = new Date('2026-11-20T10:11:12.345Z');
+    await recordAudit(database.db, integration, entries, at);
+    for (const e of entries.slice(0, 3)) await recordAudit(database.db, integration, e, at);
+    const rows = await database.db
+      .select()
+      .from(schema.auditEvent)
+      .where(eq(schema.auditEvent.tenantId, actor.tenantId))
+      .orderBy(schema.auditEvent.seq);
+    expect(rows.length).toBe(43);
+    const strip = ({ id: _i, seq: _s, ...rest }: (typeof rows)[number]) => rest;
+    // The batch rows equal the rows the one-entry (drizzle) path writes for the same entries.
+    expect(rows.slice(0, 3).map(strip)).toEqual(rows.slice(40).map(strip));
+    expect(rows.slice(0, 40).map((r) => r.patientRef)).toEqual(entries.map((e) => e.patientRef));
+    expect(rows[0]).toMatchObject({
+      actorId: null,
+      actorKind: 'integration',
+      actorLabel: 'source:x',
+      requestId: 'run-1',
+      occurredAt: at,
+      outcome: 'failure',
+      purpose: 'TREAT',
+      detail: { fhirAction: 'R', runId: 'run-1', page: 0, mode: 'incremental' },
+    });
+    expect(new Set(rows.map((r) => r.id)).size).toBe(43);
+    expect(await sealAuditChain(database, actor.tenantId)).toBe(43);
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 43 });
+  });
+
   it('never double-seals when sealers race', async () => {
     const { actor } = await tenantWithEvents(0);
     for (let i = 0; i < 30; i++)

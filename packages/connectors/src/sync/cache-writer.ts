@@ -6,7 +6,7 @@
 // `fhir_resource` only ever sees ordinary INSERT/UPDATE statements, so its triggers fire as usual.
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { contentHash, type Executor, patientOf, schema } from '@fhirdesk/core';
+import { canonicalResourceJson, type Executor, hashCanonicalJson, patientOf, schema } from '@fhirdesk/core';
 import { and, eq, inArray, type SQL, sql } from 'drizzle-orm';
 
 const { fhirResource } = schema;
@@ -93,6 +93,30 @@ const STAGE = 'fhirdesk_resource_stage';
 const STAGE_COLUMNS =
   'resource_type, resource_id, version_id, last_updated, last_updated_at, patient_id, resource, content_hash';
 
+/**
+ * Makes the session-local staging table exist and be empty, in one round trip. It is emptied at every commit
+ * (ON COMMIT DELETE ROWS, cheaper than deleting the rows in the merge); the DELETE only matters when one
+ * transaction writes twice, and costs nothing on the empty table otherwise.
+ * The staged jsonb is compressed with lz4 where the server has it: COPY then compresses each resource once,
+ * and the merge carries the compressed value into `fhir_resource` as it is (pglz cost PostgreSQL about
+ * 70 ms per 1,000 resources, half its share of a sync; see docs/benchmarks.md). Without lz4 the staged value
+ * stays uncompressed (EXTERNAL), so it is still compressed once, at the merge, with the column's method.
+ */
+const PREPARE_STAGE = `DO $stage$ BEGIN
+  IF to_regclass('pg_temp.${STAGE}') IS NULL THEN
+    CREATE TEMP TABLE ${STAGE} (resource_type text NOT NULL, resource_id text NOT NULL, version_id text,
+      last_updated text, last_updated_at timestamptz, patient_id text, resource jsonb NOT NULL,
+      content_hash text NOT NULL) ON COMMIT DELETE ROWS;
+    IF EXISTS (SELECT FROM pg_settings WHERE name = 'default_toast_compression' AND 'lz4' = ANY (enumvals)) THEN
+      ALTER TABLE ${STAGE} ALTER COLUMN resource SET COMPRESSION lz4;
+    ELSE
+      ALTER TABLE ${STAGE} ALTER COLUMN resource SET STORAGE EXTERNAL;
+    END IF;
+  ELSE
+    DELETE FROM ${STAGE};
+  END IF;
+END $stage$`;
+
 const COPY_SPECIAL = /[\\\t\n\r]/;
 
 /**
@@ -106,14 +130,15 @@ export function copyField(value: string | null): string {
   return value.replace(/[\\\t\n\r]/g, (c) => (c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r'));
 }
 
-interface StagedRow {
+export interface StagedRow {
   resourceType: string;
   resourceId: string;
   versionId: string | null;
   lastUpdated: string | null;
   lastUpdatedAt: Date | null;
   patientId: string | null;
-  resource: Record<string, unknown>;
+  /** The resource as canonical JSON: the text whose hash is `contentHash`, sent as the jsonb value. */
+  canonical: string;
   contentHash: string;
 }
 
@@ -123,52 +148,44 @@ async function writeByCopy(
   scope: { tenantId: string; sourceId: string },
   rows: readonly StagedRow[],
   fetchedAt: Date,
-): Promise<{ inserted: boolean }[]> {
-  // Session-local and emptied at commit; the merge below also empties it, so two writes in one
-  // transaction never see each other's rows.
-  await client.unsafe(
-    `CREATE TEMP TABLE IF NOT EXISTS ${STAGE} (resource_type text NOT NULL, resource_id text NOT NULL,
-      version_id text, last_updated text, last_updated_at timestamptz, patient_id text, resource jsonb NOT NULL,
-      content_hash text NOT NULL) ON COMMIT DELETE ROWS`,
-  );
-  const lines: string[] = [];
+): Promise<{ inserted: number; written: number }> {
+  await client.unsafe(PREPARE_STAGE);
+  let data = '';
   for (const r of rows) {
-    lines.push(
-      `${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.versionId)}\t${copyField(r.lastUpdated)}\t${copyField(
-        r.lastUpdatedAt ? r.lastUpdatedAt.toISOString() : null,
-      )}\t${copyField(r.patientId)}\t${copyField(JSON.stringify(r.resource))}\t${copyField(r.contentHash)}\n`,
-    );
+    data += `${copyField(r.resourceType)}\t${copyField(r.resourceId)}\t${copyField(r.versionId)}\t${copyField(r.lastUpdated)}\t${copyField(
+      r.lastUpdatedAt ? r.lastUpdatedAt.toISOString() : null,
+    )}\t${copyField(r.patientId)}\t${copyField(r.canonical)}\t${r.contentHash}\n`;
   }
   const stream = await client.unsafe(`COPY ${STAGE} (${STAGE_COLUMNS}) FROM STDIN`).writable();
-  await pipeline(Readable.from([lines.join('')]), stream);
-  const returned = await tx.execute<{ inserted: boolean }>(sql`
-    WITH staged AS (DELETE FROM ${sql.raw(STAGE)} RETURNING *)
-    INSERT INTO ${fhirResource} (tenant_id, source_id, ${sql.raw(STAGE_COLUMNS)}, fetched_at, deleted, deleted_at)
-    SELECT ${scope.tenantId}::uuid, ${scope.sourceId}::uuid, ${sql.raw(STAGE_COLUMNS)},
-      ${fetchedAt.toISOString()}::timestamptz, false, NULL
-    FROM staged
-    ON CONFLICT (tenant_id, source_id, resource_type, resource_id) DO UPDATE SET
-      version_id = excluded.version_id, last_updated = excluded.last_updated,
-      last_updated_at = excluded.last_updated_at, patient_id = excluded.patient_id, resource = excluded.resource,
-      content_hash = excluded.content_hash, fetched_at = excluded.fetched_at, deleted = false, deleted_at = NULL
-    WHERE ${newerWins()}
-    RETURNING (xmax = 0) AS inserted`);
-  return [...(returned as unknown as Iterable<{ inserted: boolean }>)];
+  await pipeline(Readable.from([data]), stream);
+  // Counts come back as one row: the caller needs how many rows were inserted and updated, not which.
+  const returned = await tx.execute<{ inserted: number; written: number }>(sql`
+    WITH merged AS (
+      INSERT INTO ${fhirResource} (tenant_id, source_id, ${sql.raw(STAGE_COLUMNS)}, fetched_at, deleted, deleted_at)
+      SELECT ${scope.tenantId}::uuid, ${scope.sourceId}::uuid, ${sql.raw(STAGE_COLUMNS)},
+        ${fetchedAt.toISOString()}::timestamptz, false, NULL
+      FROM ${sql.raw(STAGE)}
+      ON CONFLICT (tenant_id, source_id, resource_type, resource_id) DO UPDATE SET
+        version_id = excluded.version_id, last_updated = excluded.last_updated,
+        last_updated_at = excluded.last_updated_at, patient_id = excluded.patient_id, resource = excluded.resource,
+        content_hash = excluded.content_hash, fetched_at = excluded.fetched_at, deleted = false, deleted_at = NULL
+      WHERE ${newerWins()}
+      RETURNING (xmax = 0) AS inserted)
+    SELECT (count(*) FILTER (WHERE inserted))::int AS inserted, count(*)::int AS written FROM merged`);
+  const [counts] = [...(returned as unknown as Iterable<{ inserted: number; written: number }>)];
+  return counts ?? { inserted: 0, written: 0 };
 }
 
 export type WritePath = 'copy' | 'insert';
 
-/**
- * Upserts a page (one transaction's worth) of resources. Inside a postgres.js transaction the rows go by
- * COPY + merge, elsewhere (PGlite, or outside a transaction) by multi-row INSERTs; results are identical.
- */
+/** Upserts a page (one transaction's worth) of resources: `prepareResources` then `writePrepared`. */
 export async function upsertResources(
   tx: Executor,
   scope: { tenantId: string; sourceId: string },
   items: readonly CacheItem[],
   fetchedAt: Date,
 ): Promise<PageWriteResult> {
-  return upsertResourcesVia(copyClient(tx) ? 'copy' : 'insert', tx, scope, items, fetchedAt);
+  return writePrepared(tx, scope, prepareResources(items), fetchedAt);
 }
 
 /** `upsertResources` with the write path named, so tests can hold the two paths to the same results. */
@@ -179,6 +196,23 @@ export async function upsertResourcesVia(
   items: readonly CacheItem[],
   fetchedAt: Date,
 ): Promise<PageWriteResult> {
+  return writePrepared(tx, scope, prepareResources(items), fetchedAt, path);
+}
+
+/** A page reduced to what the merge writes: text only, no parsed resource left. */
+export interface PreparedResources {
+  rows: readonly StagedRow[];
+  /** Distinct patient ids, sorted (AUD-07). */
+  patientIds: string[];
+}
+
+/**
+ * Everything a write needs from the parsed resources, computed before the page's transaction opens. The
+ * caller can then drop the parsed page: otherwise it stays reachable across the transaction's round trips,
+ * survives young-generation collections and is copied into the old generation (garbage collection was the
+ * largest single client cost of a sync; docs/benchmarks.md).
+ */
+export function prepareResources(items: readonly CacheItem[]): PreparedResources {
   // One key may appear twice in a page (or a Bulk batch); ON CONFLICT cannot touch a row twice per statement.
   const byKey = new Map<string, Record<string, unknown> & { resourceType: string; id: string }>();
   for (const { resource } of items) {
@@ -186,41 +220,60 @@ export async function upsertResourcesVia(
     const prev = byKey.get(key);
     byKey.set(key, prev ? (newer(prev, resource) as typeof resource) : resource);
   }
-  const rows = [...byKey.values()].map((resource) => {
+  const patients = new Set<string>();
+  const rows: StagedRow[] = [];
+  for (const resource of byKey.values()) {
     const m = meta(resource);
-    return {
-      tenantId: scope.tenantId,
-      sourceId: scope.sourceId,
+    // The canonical text is hashed and sent as the resource: one serialisation per resource.
+    const canonical = canonicalResourceJson(resource);
+    const patientId = patientOf(resource) ?? null;
+    if (patientId) patients.add(patientId);
+    rows.push({
       resourceType: resource.resourceType,
       resourceId: resource.id,
       versionId: m.versionId,
       lastUpdated: m.lastUpdated,
       lastUpdatedAt: instant(m.lastUpdated),
-      patientId: patientOf(resource) ?? null,
-      resource,
-      contentHash: contentHash(resource),
-      fetchedAt,
-      deleted: false,
-      deletedAt: null,
-    };
-  });
-  const result: PageWriteResult = { inserted: 0, updated: 0, unchanged: 0, patientIds: [] };
-  const patients = new Set<string>();
-  for (const r of rows) if (r.patientId) patients.add(r.patientId);
-  result.patientIds = [...patients].sort();
+      patientId,
+      canonical,
+      contentHash: hashCanonicalJson(canonical),
+    });
+  }
+  return { rows, patientIds: [...patients].sort() };
+}
 
-  if (rows.length === 0) return result;
+/**
+ * Upserts prepared resources. Inside a postgres.js transaction the rows go by COPY + merge, elsewhere
+ * (PGlite, or outside a transaction) by multi-row INSERTs; results are identical.
+ */
+export async function writePrepared(
+  tx: Executor,
+  scope: { tenantId: string; sourceId: string },
+  prepared: PreparedResources,
+  fetchedAt: Date,
+  path: WritePath = copyClient(tx) ? 'copy' : 'insert',
+): Promise<PageWriteResult> {
+  const staged = prepared.rows;
+  const result: PageWriteResult = { inserted: 0, updated: 0, unchanged: 0, patientIds: prepared.patientIds };
+  if (staged.length === 0) return result;
   if (path === 'copy') {
     const client = copyClient(tx);
     if (!client) throw new Error('The COPY write path needs a postgres.js transaction');
-    const returned = await writeByCopy(tx, client, scope, rows, fetchedAt);
-    for (const w of returned) {
-      if (w.inserted) result.inserted++;
-      else result.updated++;
-    }
-    result.unchanged = rows.length - returned.length;
+    const { inserted, written } = await writeByCopy(tx, client, scope, staged, fetchedAt);
+    result.inserted = inserted;
+    result.updated = written - inserted;
+    result.unchanged = staged.length - written;
     return result;
   }
+  const rows = staged.map(({ canonical, ...r }) => ({
+    ...r,
+    tenantId: scope.tenantId,
+    sourceId: scope.sourceId,
+    resource: sql`${canonical}::jsonb`,
+    fetchedAt,
+    deleted: false,
+    deletedAt: null,
+  }));
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
     const written = await tx

@@ -59,6 +59,9 @@ async function followSearch(
         `Server's next link repeats an earlier page of ${type}; stopping (REST-01)`,
       );
     }
+    // Only the links are needed after the commit: the parsed page must not stay reachable while the page's
+    // transaction runs (see prepareResources).
+    const links: Bundle = { resourceType: 'Bundle', type: 'searchset', link: page.body.link ?? [] };
     await ctx.commitPage({
       scope,
       pageUrl: where,
@@ -69,7 +72,7 @@ async function followSearch(
       checkpoint: checkpointFor(next, started),
     });
     if (!next) return started;
-    const following = await ctx.http.nextPage(page.body);
+    const following = await ctx.http.nextPage(links);
     if (!following) return started;
     page = asBundle(following);
     seen.add(page.url);
