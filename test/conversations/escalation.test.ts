@@ -18,6 +18,22 @@ afterAll(async () => {
   await database.close();
 });
 
+/** The caller of `ticket` verified by identifiers against its patient, as the verification API records it. */
+async function recordVerifiedCaller(tenantId: string, ticket: { id: string; patientRef: string | null }, by: string) {
+  await database.db.insert(schema.ticketVerification).values({
+    tenantId,
+    ticketId: ticket.id,
+    outcome: 'verified',
+    method: 'identifiers',
+    party: 'patient',
+    patientRef: ticket.patientRef!,
+    matched: ['birthDate', 'postalCode'],
+    mismatched: [],
+    verifiedBy: by,
+    createdAt: new Date(),
+  });
+}
+
 async function ticketOn(tenantId: string, sourceId: string, number = 1001) {
   const [user] = await database.db
     .insert(schema.appUser)
@@ -126,18 +142,7 @@ describe('clinical escalation write-back', () => {
       verification: 'required',
       escalation: { status: 'written-back', taskId: null, communicationId: null },
     });
-    await database.db.insert(schema.ticketVerification).values({
-      tenantId: agent.tenantId,
-      ticketId: ticket.id,
-      outcome: 'verified',
-      method: 'identifiers',
-      party: 'patient',
-      patientRef: ticket.patientRef!,
-      matched: ['birthDate', 'postalCode'],
-      mismatched: [],
-      verifiedBy: agent.id,
-      createdAt: new Date(),
-    });
+    await recordVerifiedCaller(agent.tenantId, ticket, agent.id);
     const res = await t.app.request(
       '/api/v1/escalations',
       jsonRequest(agent.token, 'POST', { ticketId: ticket.id, ...input }),
@@ -172,18 +177,7 @@ describe('clinical escalation write-back', () => {
     const escalate = async (extra: Record<string, unknown>) => {
       const { ticket } = await ticketOn(agent.tenantId, sourceId, next++);
       // The caller is verified, so the response carries the EHR ids this test reads back (HIPAA-07).
-      await database.db.insert(schema.ticketVerification).values({
-        tenantId: agent.tenantId,
-        ticketId: ticket.id,
-        outcome: 'verified',
-        method: 'identifiers',
-        party: 'patient',
-        patientRef: ticket.patientRef!,
-        matched: ['birthDate', 'postalCode'],
-        mismatched: [],
-        verifiedBy: agent.id,
-        createdAt: new Date(),
-      });
+      await recordVerifiedCaller(agent.tenantId, ticket, agent.id);
       const res = await t.app.request(
         '/api/v1/escalations',
         jsonRequest(agent.token, 'POST', {
