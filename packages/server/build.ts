@@ -9,15 +9,34 @@ import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
 
 const root = dirname(fileURLToPath(import.meta.url));
+/** packages/: a package found in a node_modules below it is a workspace package's nested copy. */
+const workspaces = dirname(root);
 
+/**
+ * Packages stay imports from node_modules, except those only a workspace package's own node_modules holds
+ * (npm nests a dependency there when the root already holds another version of it, e.g. core's uuid beside a
+ * tool's older uuid): the bundle resolves imports from the root, so it would get the other version. Those are
+ * bundled in.
+ */
 const externalPackages: Plugin = {
   name: 'external-packages',
   setup(b) {
-    b.onResolve({ filter: /^[^./]/ }, (args) =>
-      args.path.startsWith('@fhirdesk/') || args.kind === 'entry-point'
-        ? undefined
-        : { path: args.path, external: true },
-    );
+    b.onResolve({ filter: /^[^./]/ }, async (args) => {
+      if (args.path.startsWith('@fhirdesk/') || args.kind === 'entry-point' || args.pluginData === 'resolving') {
+        return undefined;
+      }
+      const found = await b.resolve(args.path, {
+        kind: args.kind,
+        resolveDir: args.resolveDir,
+        importer: args.importer,
+        pluginData: 'resolving',
+      });
+      const nested =
+        found.errors.length === 0 &&
+        found.path.startsWith(join(workspaces, '')) &&
+        found.path.includes(`${sep}node_modules${sep}`);
+      return nested ? undefined : { path: args.path, external: true };
+    });
   },
 };
 

@@ -1,9 +1,9 @@
 // The agent view's precomputed parts (issue #4): banner, coverages and both role shapes of the claims, built
 // from fhir_resource by the same pure functions as the live builder and stored as JSON text, so a read is one
 // statement that concatenates text (PostgreSQL builds the JSON; Node passes it through).
-import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, is, Placeholder, type SQL, sql } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
+import { newAuditId } from '../audit/audit-id';
 import type { Actor, Clock } from '../context/actor';
 import { systemClock } from '../context/actor';
 import type { Database, Executor } from '../db/database';
@@ -340,7 +340,7 @@ function viewValues(actor: Actor, patientId: string, now: Date, ticketLimit: num
     ticketLimit,
     nowIso,
     nowJson: JSON.stringify(nowIso),
-    auditId: randomUUID(),
+    auditId: newAuditId(),
     // Millisecond precision: the audit row must survive a round trip through JS Dates to re-hash equally.
     occurredAt: new Date(Math.floor(Date.now())).toISOString(),
     userId: actor.userId,

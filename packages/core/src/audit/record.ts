@@ -1,10 +1,10 @@
 // Appending audit rows inside the caller's transaction (HIPAA-06, AUD-01..07).
-import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Actor } from '../context/actor';
 import type { Executor } from '../db/database';
 import { auditEvent } from '../db/schema/audit';
 import type { AuditOutcome } from '../db/schema/enums';
+import { newAuditId } from './audit-id';
 
 export type FhirAuditAction = 'C' | 'R' | 'U' | 'D' | 'E';
 
@@ -35,7 +35,7 @@ export async function recordAudit(
   if (list.length >= BATCH_MIN) return recordAuditBatch(executor, actor, list, occurredAt);
   await executor.insert(auditEvent).values(
     list.map((e) => ({
-      id: randomUUID(),
+      id: newAuditId(),
       tenantId: actor.tenantId,
       occurredAt,
       actorId: actor.userId,
@@ -69,7 +69,7 @@ async function recordAuditBatch(
   occurredAt: Date,
 ): Promise<void> {
   const rows = list.map((e) => ({
-    id: randomUUID(),
+    id: newAuditId(),
     action: e.action,
     entity_type: e.entityType,
     entity_id: e.entityId ?? null,
