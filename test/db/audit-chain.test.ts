@@ -1,8 +1,16 @@
 // The audit log is append-only and hash-chained per tenant; tampering is detected and located (ONC-01, ONC-02).
 import { randomUUID } from 'node:crypto';
-import { type Actor, type Database, recordAudit, schema, sealAuditChain, verifyAuditChain } from '@fhirdesk/core';
+import {
+  type Actor,
+  AuditSealer,
+  type Database,
+  recordAudit,
+  schema,
+  sealAuditChain,
+  verifyAuditChain,
+} from '@fhirdesk/core';
 import { and, eq, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createTestTenant, openTestDatabase } from '../support/db';
 
 let database: Database;
@@ -33,6 +41,17 @@ async function tenantWithEvents(n: number): Promise<{ actor: Actor; ids: string[
   return { actor, ids: rows.map((r) => r.id) };
 }
 
+/** The database's own message for a refused statement (drizzle wraps it as the cause of "Failed query"). */
+async function refusal(statement: Promise<unknown>): Promise<string> {
+  try {
+    await statement;
+  } catch (error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? cause.message : String(error);
+  }
+  return 'no error: the statement was accepted';
+}
+
 /** What an attacker with table access (bypassing triggers) would do. */
 async function tamper(statement: ReturnType<typeof sql>) {
   await database.db.transaction(async (tx) => {
@@ -59,6 +78,63 @@ describe('audit hash chain', () => {
     const { ids } = await tenantWithEvents(2);
     await expect(database.db.execute(sql`update audit_event set action = 'x' where id = ${ids[0]}`)).rejects.toThrow();
     await expect(database.db.execute(sql`delete from audit_event where id = ${ids[0]}`)).rejects.toThrow();
+  });
+
+  it('refuses a change to any column but the chain columns, sealed or not, and lets the sealer set those once (ONC-01)', async () => {
+    const { actor } = await tenantWithEvents(0);
+    const other = await createTestTenant(database);
+    await recordAudit(database.db, actor, {
+      action: 'ticket.read',
+      fhirAction: 'R',
+      entityType: 'Ticket',
+      entityId: 't1',
+      patientRef: 'Patient/1',
+      purpose: 'TREAT',
+      detail: { i: 1 },
+    });
+    const [row] = await database.db
+      .select({ id: schema.auditEvent.id })
+      .from(schema.auditEvent)
+      .where(eq(schema.auditEvent.tenantId, actor.tenantId));
+    const id = row!.id;
+    // Every column the table has, read from the catalogue: a column added later must be guarded too (the
+    // trigger's WHEN clause lists them one by one, migrations/0009_audit_guard_when.sql).
+    const columns = await database.query<{ name: string; type: string }>(sql`
+      select column_name as name, data_type as type from information_schema.columns
+      where table_schema = current_schema() and table_name = 'audit_event' order by ordinal_position`);
+    const chain = new Set(['chain_pos', 'prev_hash', 'hash']);
+    const changed = (name: string, type: string) => {
+      const column = sql.identifier(name);
+      if (name === 'tenant_id') return sql`${other}::uuid`;
+      if (type === 'uuid') return sql`gen_random_uuid()`;
+      if (type === 'bigint' || type === 'integer') return sql`coalesce(${column}, 0) + 1`;
+      if (type.startsWith('timestamp')) return sql`${column} + interval '1 second'`;
+      if (type === 'jsonb') return sql`${column} || '{"changed":true}'::jsonb`;
+      if (type === 'text') return sql`coalesce(${column}, '') || 'x'`;
+      throw new Error(`no test value for ${name} (${type}): add one`);
+    };
+    const guarded = columns.filter((c) => !chain.has(c.name));
+    expect(guarded.length).toBeGreaterThanOrEqual(15);
+    for (const c of guarded) {
+      const error = await refusal(
+        database.db.execute(
+          sql`update audit_event set ${sql.identifier(c.name)} = ${changed(c.name, c.type)} where id = ${id}`,
+        ),
+      );
+      expect(error, `change of ${c.name} on an unsealed row`).toMatch(/cannot be changed/);
+    }
+    // Setting a column to its own value is not a change.
+    await database.db.execute(sql`update audit_event set action = action where id = ${id}`);
+    expect(await sealAuditChain(database, actor.tenantId)).toBe(1);
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 1 });
+    // Once sealed, not even the chain columns change.
+    for (const name of chain) {
+      const error = await refusal(
+        database.db.execute(sql`update audit_event set ${sql.identifier(name)} = null where id = ${id}`),
+      );
+      expect(error, `change of ${name} on a sealed row`).toMatch(/cannot be changed/);
+    }
+    expect(await refusal(database.db.execute(sql`delete from audit_event where id = ${id}`))).toMatch(/append-only/);
   });
 
   it('detects a modified row and names it as the first broken link', async () => {
@@ -148,5 +224,41 @@ describe('audit hash chain', () => {
       .from(schema.auditEvent)
       .where(and(eq(schema.auditEvent.tenantId, actor.tenantId)));
     expect(Number(positions[0]!.n)).toBe(30);
+  });
+
+  it('scheduled seals start above a floor; a row committed late below it is sealed by the next full scan', async () => {
+    const { actor } = await tenantWithEvents(0);
+    const read = () =>
+      recordAudit(database.db, actor, { action: 'ticket.read', fhirAction: 'R', entityType: 'Ticket' });
+    // A floor at once (no lag), full scans only when asked for.
+    const sealer = new AuditSealer(database, { delayMs: 1, floorLagMs: 0, fullScanEveryMs: 3_600_000 });
+    for (let i = 0; i < 3; i++) await read();
+    expect(await sealer.sealNow(actor.tenantId)).toBe(3);
+    // What a transaction that took its seq before those rows and committed only now leaves behind.
+    await database.db.execute(sql`
+      insert into audit_event (id, seq, tenant_id, occurred_at, actor_kind, action, entity_type, outcome)
+      values (gen_random_uuid(), 1, ${actor.tenantId}, now(), 'user', 'ticket.read', 'Ticket', 'success')`);
+    for (let i = 0; i < 2; i++) await read();
+    sealer.schedule(actor.tenantId);
+    await vi.waitFor(async () =>
+      expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ checked: 5 }),
+    );
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 5, unsealed: 1 });
+    // Before a verification and at shutdown the sealer scans everything.
+    expect(await sealer.sealNow(actor.tenantId)).toBe(1);
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 6, unsealed: 0 });
+
+    // The periodic full scan finds such a row without being asked.
+    const periodic = new AuditSealer(database, { delayMs: 1, floorLagMs: 0, fullScanEveryMs: 0 });
+    await read();
+    expect(await periodic.sealNow(actor.tenantId)).toBe(1);
+    await database.db.execute(sql`
+      insert into audit_event (id, seq, tenant_id, occurred_at, actor_kind, action, entity_type, outcome)
+      values (gen_random_uuid(), 2, ${actor.tenantId}, now(), 'user', 'ticket.read', 'Ticket', 'success')`);
+    await read();
+    periodic.schedule(actor.tenantId);
+    await vi.waitFor(async () =>
+      expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 9, unsealed: 0 }),
+    );
   });
 });

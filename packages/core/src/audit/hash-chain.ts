@@ -47,9 +47,45 @@ export function chainHash(prevHash: string, row: Omit<AuditEventRow, ChainFields
   return sha256(`${prevHash}\n${canonicalAuditRow(row)}`);
 }
 
+/** Rows hashed between two turns of the event loop while sealing. */
+const HASH_SLICE = 32;
+
 /** Seals committed, unsealed rows of one tenant into its chain; returns how many were sealed. */
 export async function sealAuditChain(database: Database, tenantId: string, batchSize = 500): Promise<number> {
+  return (await sealAuditRows(database, tenantId, { batchSize })).sealed;
+}
+
+export interface SealOptions {
+  batchSize?: number;
+  /**
+   * Look only at rows with a higher `seq`. The unsealed-row index keeps an entry for every row sealed since
+   * the table's last VACUUM, and a scan from the start of the tenant's range reads them all: with autovacuum
+   * behind (or off), 450k of them made each seal read 2,000 index pages (6 ms) while views waited beside it
+   * (bench:agent-view, issue #4). A row below the floor that commits later is only found by a seal without
+   * one, so callers that pass a floor must also seal without one now and then (AuditSealer does).
+   */
+  afterSeq?: number;
+}
+
+export interface SealResult {
+  sealed: number;
+  /** Highest `seq` sealed by this call, if it sealed anything. */
+  lastSeq: number | null;
+}
+
+/** `sealAuditChain` with a floor, reporting how far it got. */
+export async function sealAuditRows(
+  database: Database,
+  tenantId: string,
+  options: SealOptions = {},
+): Promise<SealResult> {
+  const batchSize = options.batchSize ?? 500;
+  const unsealed =
+    options.afterSeq === undefined
+      ? and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash))
+      : and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash), gt(auditEvent.seq, options.afterSeq));
   let total = 0;
+  let lastSeq: number | null = null;
   for (;;) {
     // Four statements in the transaction besides BEGIN/COMMIT at most, three when the head exists: a seal
     // runs a few times a second under load (bench:agent-view, issue #4).
@@ -65,32 +101,40 @@ export async function sealAuditChain(database: Database, tenantId: string, batch
       }
       if (!head) return 0;
       // A statement of its own after the lock: in READ COMMITTED it sees every row sealed before the lock.
-      const rows = await tx
-        .select()
-        .from(auditEvent)
-        .where(and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash)))
-        .orderBy(asc(auditEvent.seq))
-        .limit(batchSize);
+      const rows = await tx.select().from(auditEvent).where(unsealed).orderBy(asc(auditEvent.seq)).limit(batchSize);
       if (rows.length === 0) return 0;
+      const batchLast = rows[rows.length - 1]!.seq;
+      if (lastSeq === null || batchLast > lastSeq) lastSeq = batchLast;
       let pos = head.chainPos;
       let prev = head.hash;
       const values: { id: string; pos: number; prev: string; hash: string }[] = [];
-      for (const row of rows) {
+      for (const [i, row] of rows.entries()) {
+        // Hashing a quarter second's rows took 2-3 ms of the event loop the audited requests share: let them
+        // in every few dozen rows.
+        if (i > 0 && i % HASH_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
         pos += 1;
         const hash = chainHash(prev, row);
         values.push({ id: row.id, pos, prev, hash });
         prev = hash;
       }
+      // The seal commits without waiting for its WAL to reach the disk. The rows it seals were committed
+      // durably by their own transactions; a seal lost in a crash is lost whole (rows and head together) and
+      // the next seal redoes it. Waiting for that flush put every audited view committing beside it behind
+      // the seal's WAL (IO:WALSync, LWLock:WALWrite in pg_stat_activity; bench:agent-view, issue #4).
+      await tx.execute(sql`set local synchronous_commit = off`);
       // The rows (one UPDATE for the batch; the append-only trigger allows exactly this change) and the head
       // in one statement: a data-modifying CTE runs to completion whether or not the outer statement reads it.
-      const list = sql.join(
-        values.map((v) => sql`(${v.id}::uuid, ${v.pos}::bigint, ${v.prev}, ${v.hash})`),
-        sql`, `,
-      );
+      // The batch travels as one JSON parameter, so the text is the same for every batch: four parameters per
+      // row made a new 500-parameter statement to parse and plan for every seal, and building it stalled the
+      // event loop beside the views it audits (bench:agent-view, issue #4).
       await tx.execute(sql`
-        with sealed as (
+        with v as (
+          select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+            as v(id uuid, pos bigint, prev text, hash text)
+        ),
+        sealed as (
           update audit_event as a set chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
-          from (values ${list}) as v(id, pos, prev, hash)
+          from v
           where a.id = v.id and a.hash is null
           returning 1
         )
@@ -100,7 +144,7 @@ export async function sealAuditChain(database: Database, tenantId: string, batch
       return rows.length;
     });
     total += sealed;
-    if (sealed < batchSize) return total;
+    if (sealed < batchSize) return { sealed: total, lastSeq };
   }
 }
 
