@@ -13,8 +13,9 @@
 // BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets; see
 // docs/benchmarks.md).
 import { randomBytes, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   type Actor,
   openDatabase,
@@ -42,7 +43,9 @@ const SECONDS = envNumber('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3);
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16);
 const ADMIN_URL = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
-const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE === '1';
+const REUSE_DATABASE = process.env.BENCH_REUSE_DATABASE || '';
+// A reused database (one a run with BENCH_KEEP_DATABASE=1 left behind) is never dropped.
+const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE === '1' || REUSE_DATABASE !== '';
 /** Statements the load runs at once: one per core of the 2-core reference machine. */
 const LOAD_PARALLEL = 2;
 /**
@@ -82,6 +85,20 @@ function prng(seed: number): () => number {
 
 /** Views hit patients uniformly: an agent opens whichever patient calls, and the cache is mostly cold. */
 const patientOf = (random: () => number) => `pat-${1 + Math.floor(random() * PATIENTS)}`;
+
+/**
+ * The data set a kept run loaded (BENCH_REUSE_DATABASE): the phases then start in seconds instead of after
+ * the ~12 min load and projection build, for iterating on the server. Its cache times are those of the load,
+ * so raise BENCH_CONTEXT_MAX_AGE_MS when it is older than 3 h.
+ */
+async function existingTenant(sql: postgres.Sql): Promise<DataSet> {
+  const [row] = await sql<{ tenant_id: string; source_id: string; user_id: string }[]>`
+    select t.id as tenant_id, s.id as source_id, u.id as user_id
+    from tenant t join source s on s.tenant_id = t.id join app_user u on u.tenant_id = t.id
+    where t.slug = 'bench' and u.subject = 'bench-agent'`;
+  if (!row) throw new Error('BENCH_REUSE_DATABASE: no benchmark tenant in that database');
+  return { tenantId: row.tenant_id, sourceId: row.source_id, userId: row.user_id, agentIds: [] };
+}
 
 async function seedTenant(sql: postgres.Sql): Promise<DataSet> {
   const data: DataSet = {
@@ -230,6 +247,15 @@ function envNumber(name: string, fallback: number): number {
   return value;
 }
 
+/** BENCH_TRACE_DIR: every open-loop view's scheduled time and latency, one CSV per phase. */
+function traceTo(file: string): ((at: number, ms: number) => void) | undefined {
+  const dir = process.env.BENCH_TRACE_DIR;
+  if (!dir) return undefined;
+  const out = createWriteStream(join(dir, file));
+  out.write('scheduled_epoch_ms,latency_ms\n');
+  return (at, ms) => out.write(`${at.toFixed(1)},${ms.toFixed(2)}\n`);
+}
+
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const secondsSince = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
 
@@ -267,40 +293,52 @@ async function main(): Promise<number> {
   process.once('SIGTERM', onSignal);
 
   try {
-    scratch = await createScratchDatabase(ADMIN_URL, `fhirdesk_bench_view_${process.pid}`);
-    say(`database ${scratch.name}: migrating`);
-    const migrated = await openDatabase({ url: scratch.url, max: 1 });
-    await migrated.close();
+    let data: DataSet;
+    if (REUSE_DATABASE) {
+      const url = new URL(ADMIN_URL);
+      url.pathname = `/${REUSE_DATABASE}`;
+      scratch = { name: REUSE_DATABASE, url: url.toString(), drop: async () => {} };
+      sql = postgres(scratch.url, { max: Math.max(CONCURRENCY, LOAD_PARALLEL), onnotice: () => {} });
+      data = await existingTenant(sql);
+      say(`database ${scratch.name}: reused (loaded and built by an earlier run)`);
+    } else {
+      scratch = await createScratchDatabase(ADMIN_URL, `fhirdesk_bench_view_${process.pid}`);
+      say(`database ${scratch.name}: migrating`);
+      const migrated = await openDatabase({ url: scratch.url, max: 1 });
+      await migrated.close();
 
-    sql = postgres(scratch.url, { max: Math.max(CONCURRENCY, LOAD_PARALLEL), onnotice: () => {} });
-    const data = await seedTenant(sql);
-    const templates = loadTemplates();
-    let t0 = performance.now();
-    await loadFhirCache(sql, data, templates, PATIENTS, LOAD_PARALLEL);
-    say(`loaded ${PATIENTS} patients + ${PATIENTS * FINANCIAL_PER_PATIENT} financial resources in ${secondsSince(t0)}`);
-    t0 = performance.now();
-    await loadTickets(sql, data, TICKETS, PATIENTS, LOAD_PARALLEL);
-    say(`loaded ${TICKETS} tickets in ${secondsSince(t0)}`);
-    t0 = performance.now();
-    // Fresh statistics and visibility map, as autovacuum would have on tables that grew over years.
-    await Promise.all([sql.unsafe('vacuum analyze fhir_resource'), sql.unsafe('vacuum analyze ticket')]);
-    say(`vacuum analyze in ${secondsSince(t0)}`);
-    t0 = performance.now();
-    // What the sync job does after a run (rebuildChangedPatientViews), for every patient at once.
-    const builder = await openDatabase({ url: scratch.url, max: BUILD_PARALLEL, migrate: false });
-    try {
-      await rebuildPatientViews(
-        builder,
-        data,
-        Array.from({ length: PATIENTS }, (_, i) => `pat-${i + 1}`),
-        { parallel: BUILD_PARALLEL },
+      sql = postgres(scratch.url, { max: Math.max(CONCURRENCY, LOAD_PARALLEL), onnotice: () => {} });
+      data = await seedTenant(sql);
+      const templates = loadTemplates();
+      let t0 = performance.now();
+      await loadFhirCache(sql, data, templates, PATIENTS, LOAD_PARALLEL);
+      say(
+        `loaded ${PATIENTS} patients + ${PATIENTS * FINANCIAL_PER_PATIENT} financial resources in ${secondsSince(t0)}`,
       );
-    } finally {
-      await builder.close();
+      t0 = performance.now();
+      await loadTickets(sql, data, TICKETS, PATIENTS, LOAD_PARALLEL);
+      say(`loaded ${TICKETS} tickets in ${secondsSince(t0)}`);
+      t0 = performance.now();
+      // Fresh statistics and visibility map, as autovacuum would have on tables that grew over years.
+      await Promise.all([sql.unsafe('vacuum analyze fhir_resource'), sql.unsafe('vacuum analyze ticket')]);
+      say(`vacuum analyze in ${secondsSince(t0)}`);
+      t0 = performance.now();
+      // What the sync job does after a run (rebuildChangedPatientViews), for every patient at once.
+      const builder = await openDatabase({ url: scratch.url, max: BUILD_PARALLEL, migrate: false });
+      try {
+        await rebuildPatientViews(
+          builder,
+          data,
+          Array.from({ length: PATIENTS }, (_, i) => `pat-${i + 1}`),
+          { parallel: BUILD_PARALLEL },
+        );
+      } finally {
+        await builder.close();
+      }
+      await sql.unsafe('vacuum analyze patient_view_projection');
+      say(`built ${PATIENTS} view projections in ${secondsSince(t0)} (sync-time work, not measured)`);
     }
-    await sql.unsafe('vacuum analyze patient_view_projection');
-    say(`built ${PATIENTS} view projections in ${secondsSince(t0)} (sync-time work, not measured)`);
-    t0 = performance.now();
+    const t0 = performance.now();
     const warmed = await warmCache(sql);
     say(
       warmed
@@ -372,7 +410,13 @@ async function main(): Promise<number> {
     const directOpenRandom = prng(4000);
     const directOneView = directView(sql, data);
     const directOpen = await runOpenLoop(
-      { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, maxInFlight: OPEN_MAX_IN_FLIGHT },
+      {
+        rate: RATE,
+        seconds: SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        maxInFlight: OPEN_MAX_IN_FLIGHT,
+        onSample: traceTo('direct-open.csv'),
+      },
       async () => {
         await directOneView(patientOf(directOpenRandom));
       },
@@ -385,7 +429,13 @@ async function main(): Promise<number> {
     // Peak before the open loop: an overloaded server queues the open loop's arrivals in memory.
     const closedPeakMb = Math.max((await server.stats()).maxRssBytes, rss.peak) / (1024 * 1024);
     const open = await runOpenLoop(
-      { rate: RATE, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, maxInFlight: OPEN_MAX_IN_FLIGHT },
+      {
+        rate: RATE,
+        seconds: SECONDS,
+        warmupSeconds: WARMUP_SECONDS,
+        maxInFlight: OPEN_MAX_IN_FLIGHT,
+        onSample: traceTo('http-open.csv'),
+      },
       async () => {
         await http(patientOf(openRandom));
       },

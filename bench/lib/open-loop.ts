@@ -15,6 +15,8 @@ export interface OpenLoopOptions {
   maxErrors?: number;
   /** Upper bound on operations in flight; beyond it arrivals are counted as dropped (default 2,000). */
   maxInFlight?: number;
+  /** Called for every completed operation of the measured run (for finding when the slow ones happened). */
+  onSample?: (scheduledEpochMs: number, latencyMs: number) => void;
 }
 
 export interface OpenLoopResult {
@@ -37,7 +39,7 @@ export async function runOpenLoop(
   operation: (index: number) => Promise<void>,
 ): Promise<OpenLoopResult> {
   if (options.warmupSeconds && options.warmupSeconds > 0) {
-    await runAt(options.rate, options.warmupSeconds, options, operation);
+    await runAt(options.rate, options.warmupSeconds, { ...options, onSample: undefined }, operation);
   }
   return runAt(options.rate, options.seconds, options, operation);
 }
@@ -67,7 +69,9 @@ async function runAt(
     if (inFlight > peakInFlight) peakInFlight = inFlight;
     const p = operation(index).then(
       () => {
-        latency.record(performance.now() - scheduled);
+        const ms = performance.now() - scheduled;
+        latency.record(ms);
+        options.onSample?.(performance.timeOrigin + scheduled, ms);
         operations += 1;
       },
       (error: unknown) => {

@@ -1,5 +1,9 @@
 // Child-process entry: the real fhirdesk server (createApp + @hono/node-server, wired as main.ts does)
 // on 127.0.0.1 with an ephemeral port, driven by its parent over IPC. See server.ts for why a child.
+
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { AuditSealer, openDatabase } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../packages/server/src/app';
@@ -26,13 +30,35 @@ const logger = createLogger(process.env.BENCH_SERVER_LOG_LEVEL ?? 'info');
 // Migrations were applied by the parent before the preload.
 const database = await openDatabase({ url: databaseUrl, migrate: false });
 const keys = new TokenKeys(secret);
+// BENCH_TRACE_DIR: when each seal and each GC pause happened, for lining up with the slow views.
+const traceDir = process.env.BENCH_TRACE_DIR;
+const seals = traceDir ? createWriteStream(join(traceDir, 'server-seals.csv')) : undefined;
+seals?.write('start_epoch_ms,duration_ms,rows,full\n');
 const sealer = new AuditSealer(database, {
   onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
+  ...(process.env.BENCH_SEAL_DELAY_MS ? { delayMs: Number(process.env.BENCH_SEAL_DELAY_MS) } : {}),
+  ...(seals
+    ? {
+        onSeal: (s: { rows: number; full: boolean; startedAt: number; ms: number }) =>
+          seals.write(`${s.startedAt.toFixed(1)},${s.ms.toFixed(2)},${s.rows},${s.full}\n`),
+      }
+    : {}),
 });
 // bench:agent-view: how long its loaded cache counts as fresh (the default 10 min is shorter than building
 // 100k projections on a loaded 2-core box).
 const contextMaxAgeMs = Number(process.env.BENCH_CONTEXT_MAX_AGE_MS) || undefined;
 const app = createApp({ database, keys, logger, sealer, ...(contextMaxAgeMs ? { smart: { contextMaxAgeMs } } : {}) });
+
+if (traceDir) {
+  const gcs = createWriteStream(join(traceDir, 'server-gc.csv'));
+  gcs.write('start_epoch_ms,duration_ms,kind\n');
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ?? 0;
+      gcs.write(`${(performance.timeOrigin + e.startTime).toFixed(1)},${e.duration.toFixed(2)},${kind}\n`);
+    }
+  }).observe({ entryTypes: ['gc'] });
+}
 
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   send({ type: 'listening', port: info.port });
