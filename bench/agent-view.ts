@@ -43,6 +43,7 @@ const SECONDS = envNumber('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3);
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16);
 const ADMIN_URL = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
+const DIRECT_POOL = envNumber('BENCH_DIRECT_POOL', 16);
 const REUSE_DATABASE = process.env.BENCH_REUSE_DATABASE || '';
 // A reused database (one a run with BENCH_KEEP_DATABASE=1 left behind) is never dropped.
 const KEEP_DATABASE = process.env.BENCH_KEEP_DATABASE === '1' || REUSE_DATABASE !== '';
@@ -385,7 +386,10 @@ async function main(): Promise<number> {
       `view size: mean ${meanKb.toFixed(1)} KB, median ${(sizes[100]! / 1024).toFixed(1)} KB, max ${(sizes[199]! / 1024).toFixed(1)} KB`,
     );
 
-    const direct = await closedLoop(1000, directView(sql, data));
+    // The baseline's own pool, sized like the server's: how many statements PostgreSQL runs at once decides
+    // its throughput on 2 cores more than anything on either side.
+    const directSql = postgres(scratch.url, { max: DIRECT_POOL, onnotice: () => {} });
+    const direct = await closedLoop(1000, directView(directSql, data));
     assertClean('direct', direct);
     say(describe(`direct query set incl. audit row (postgres.js, ${CONCURRENCY} clients)`, direct));
     say(cpuLine(direct.cpu));
@@ -408,7 +412,7 @@ async function main(): Promise<number> {
     say(cpuLine(closed.cpu));
 
     const directOpenRandom = prng(4000);
-    const directOneView = directView(sql, data);
+    const directOneView = directView(directSql, data);
     const directOpen = await runOpenLoop(
       {
         rate: RATE,
@@ -422,6 +426,7 @@ async function main(): Promise<number> {
       },
     );
     assertClean('direct open loop', directOpen);
+    await directSql.end({ timeout: 5 });
     say(describe(`direct query set (open loop ${RATE}/s)`, directOpen));
 
     await sealDirectRows();

@@ -1,7 +1,8 @@
 // Child-process entry: the real fhirdesk server (createApp + @hono/node-server, wired as main.ts does)
 // on 127.0.0.1 with an ephemeral port, driven by its parent over IPC. See server.ts for why a child.
 
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { AuditSealer, openDatabase } from '@fhirdesk/core';
@@ -28,7 +29,11 @@ if (!databaseUrl || !secret || !process.send) {
 // discards: formatting the line is part of the cost of a request, the terminal is not.
 const logger = createLogger(process.env.BENCH_SERVER_LOG_LEVEL ?? 'info');
 // Migrations were applied by the parent before the preload.
-const database = await openDatabase({ url: databaseUrl, migrate: false });
+const database = await openDatabase({
+  url: databaseUrl,
+  migrate: false,
+  ...(process.env.BENCH_SERVER_POOL ? { max: Number(process.env.BENCH_SERVER_POOL) } : {}),
+});
 const keys = new TokenKeys(secret);
 // BENCH_TRACE_DIR: when each seal and each GC pause happened, for lining up with the slow views.
 const traceDir = process.env.BENCH_TRACE_DIR;
@@ -60,6 +65,27 @@ if (traceDir) {
   }).observe({ entryTypes: ['gc'] });
 }
 
+// BENCH_SERVER_ALLOC_PROF: sampled allocations including what young-generation GC collected (where the
+// garbage comes from), written as a .heapprofile on shutdown. --heap-prof keeps only what survived.
+const allocProfile = process.env.BENCH_SERVER_ALLOC_PROF;
+const inspector = allocProfile ? new Session() : undefined;
+if (inspector) {
+  inspector.connect();
+  inspector.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+}
+const writeAllocProfile = () =>
+  new Promise<void>((resolve) => {
+    if (!inspector || !allocProfile) return resolve();
+    inspector.post('HeapProfiler.stopSampling', (err, result) => {
+      if (!err) writeFileSync(allocProfile, JSON.stringify(result.profile));
+      resolve();
+    });
+  });
+
 const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
   send({ type: 'listening', port: info.port });
 });
@@ -75,8 +101,8 @@ process.on('message', (message: ParentMessage) => {
     });
   } else if (message.type === 'shutdown') {
     server.close();
-    void sealer
-      .flush()
+    void writeAllocProfile()
+      .then(() => sealer.flush())
       .catch(() => {})
       .then(() => database.close())
       .finally(() => process.exit(0));

@@ -33,7 +33,11 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.LOG_LEVEL);
-  const database = await openDatabase({ url: config.DATABASE_URL, dataDir: config.FHIRDESK_DATA_DIR });
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: config.FHIRDESK_DATA_DIR,
+    ...(config.FHIRDESK_DB_POOL_SIZE ? { max: config.FHIRDESK_DB_POOL_SIZE } : {}),
+  });
   const keys = loadTokenKeys(config);
   const sealer = new AuditSealer(database, {
     onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),

@@ -49,12 +49,23 @@ export interface DatabaseOptions {
   url?: string | undefined;
   /** PGlite data directory; `memory://` (or undefined with `inMemory`) keeps it in memory. */
   dataDir?: string | undefined;
-  /** Pool size for PostgreSQL. */
+  /** Pool size for PostgreSQL (default DEFAULT_POOL_SIZE). */
   max?: number;
   migrate?: boolean;
 }
 
 const MIGRATION_LOCK = 7_314_159_265;
+
+/**
+ * PostgreSQL runs few statements at once best: with more backends busy than about twice its cores it spends
+ * the difference switching between them. On the 2-core reference machine (bench:agent-view, issue #4, the
+ * server against the same statements sent directly) a pool of 4–6 gave 0.70–0.80 of the direct throughput,
+ * 10 gave 0.64 and 20 gave 0.54–0.60, with PostgreSQL's CPU per view 0.59 / 0.68 / 0.73 ms. Requests beyond
+ * the pool wait in postgres.js's queue (pipelined on the open connections), not in PostgreSQL. Six leaves room
+ * for a sync page transaction and the audit sealer beside the requests; size it to about twice the database's
+ * cores plus two (FHIRDESK_DB_POOL_SIZE).
+ */
+export const DEFAULT_POOL_SIZE = 6;
 
 export async function openDatabase(options: DatabaseOptions): Promise<Database> {
   if (options.url) return openPostgres(options.url, options);
@@ -74,7 +85,7 @@ async function openPostgres(url: string, options: DatabaseOptions): Promise<Data
       await admin.end();
     }
   }
-  const client = postgres(url, { max: options.max ?? 20, onnotice: () => {} });
+  const client = postgres(url, { max: options.max ?? DEFAULT_POOL_SIZE, onnotice: () => {} });
   const db = drizzlePostgres(client, { schema }) as unknown as Db;
   const dialect = new PgDialect();
   return {

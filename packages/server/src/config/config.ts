@@ -10,6 +10,8 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
   FHIRDESK_DATA_DIR: z.string().min(1).default('./.data'),
+  /** PostgreSQL connections of the server's pool; unset → core's default (DEFAULT_POOL_SIZE). */
+  FHIRDESK_DB_POOL_SIZE: z.coerce.number().int().min(2).max(200).optional(),
   FHIRDESK_JWT_SECRET: z.string().min(32, 'must be at least 32 characters (256 bits)').optional(),
   FHIRDESK_SECRET_KEY: z
     .string()

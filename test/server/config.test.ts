@@ -1,0 +1,17 @@
+// Start-up configuration: a wrong value stops the process with a message naming the variable.
+import { DEFAULT_POOL_SIZE } from '@fhirdesk/core';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../packages/server/src/config/config';
+
+describe('FHIRDESK_DB_POOL_SIZE', () => {
+  it('sizes the PostgreSQL pool; unset leaves core’s default', () => {
+    expect(loadConfig({ FHIRDESK_DB_POOL_SIZE: '8' }).FHIRDESK_DB_POOL_SIZE).toBe(8);
+    expect(loadConfig({}).FHIRDESK_DB_POOL_SIZE).toBeUndefined();
+    expect(DEFAULT_POOL_SIZE).toBe(6);
+  });
+
+  it.each(['1', '0', '-4', '2.5', 'many', '201'])('refuses %j with a message naming the variable', (value) => {
+    expect(() => loadConfig({ FHIRDESK_DB_POOL_SIZE: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ FHIRDESK_DB_POOL_SIZE: value })).toThrow(/FHIRDESK_DB_POOL_SIZE/);
+  });
+});
