@@ -23,6 +23,8 @@ interface SealFloor {
   /** The highest seq each recent seal reached, oldest first, until they are old enough to be the floor. */
   marks: { at: number; seq: number }[];
   fullScanAt: number;
+  /** A caller asked for a full scan that has not started yet. */
+  fullRequested: boolean;
 }
 
 export class AuditSealer {
@@ -66,8 +68,8 @@ export class AuditSealer {
   }
 
   private seal(tenantId: string, full: boolean): Promise<number> {
-    // A full scan asked for while one is queued makes the queued one full.
-    if (full) this.floorOf(tenantId).fullScanAt = Number.NEGATIVE_INFINITY;
+    // Asked for while a seal runs or is queued, it makes the next seal to start a full one.
+    if (full) this.floorOf(tenantId).fullRequested = true;
     const queued = this.queued.get(tenantId);
     if (queued) return queued;
     const running = this.running.get(tenantId);
@@ -87,7 +89,7 @@ export class AuditSealer {
   private floorOf(tenantId: string): SealFloor {
     let state = this.floors.get(tenantId);
     if (!state) {
-      state = { floor: undefined, marks: [], fullScanAt: Number.NEGATIVE_INFINITY };
+      state = { floor: undefined, marks: [], fullScanAt: Number.NEGATIVE_INFINITY, fullRequested: false };
       this.floors.set(tenantId, state);
     }
     return state;
@@ -96,7 +98,9 @@ export class AuditSealer {
   private start(tenantId: string): Promise<number> {
     const state = this.floorOf(tenantId);
     const startedAt = performance.now();
-    const full = state.floor === undefined || startedAt - state.fullScanAt >= this.fullScanEveryMs;
+    const full =
+      state.fullRequested || state.floor === undefined || startedAt - state.fullScanAt >= this.fullScanEveryMs;
+    if (full) state.fullRequested = false;
     const run = sealAuditRows(this.database, tenantId, full ? {} : { afterSeq: state.floor })
       .then((result) => {
         if (full) state.fullScanAt = startedAt;
