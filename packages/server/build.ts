@@ -33,7 +33,7 @@ const externalPackages: Plugin = {
       });
       const nested =
         found.errors.length === 0 &&
-        found.path.startsWith(join(workspaces, '')) &&
+        found.path.startsWith(`${workspaces}${sep}`) &&
         found.path.includes(`${sep}node_modules${sep}`);
       return nested ? undefined : { path: args.path, external: true };
     });

@@ -87,7 +87,7 @@ export async function sealAuditRows(
   let total = 0;
   let lastSeq: number | null = null;
   for (;;) {
-    // Four statements in the transaction besides BEGIN/COMMIT at most, three when the head exists: a seal
+    // Five statements in the transaction besides BEGIN/COMMIT at most, four when the head exists: a seal
     // runs a few times a second under load (bench:agent-view, issue #4).
     const sealed = await database.db.transaction(async (tx) => {
       const lockHead = () => tx.select().from(auditHead).where(eq(auditHead.tenantId, tenantId)).for('update');

@@ -40,7 +40,7 @@ export class AuditSealer {
     private readonly database: Database,
     private readonly options: AuditSealerOptions = {},
   ) {
-    // Each seal is a 5-statement transaction; at 500 audited reads/s a 25 ms window sealed ~12 rows a time
+    // Each seal is a transaction of a few statements; at 500 audited reads/s a 25 ms window sealed ~12 rows a time
     // and its statements cost the agent view a third of its throughput. A quarter second still seals every
     // row well within a second and batches ~10x more per transaction (bench:agent-view, issue #4).
     this.delayMs = options.delayMs ?? 250;
