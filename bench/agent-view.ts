@@ -10,8 +10,9 @@
 // BENCH_SCALE (data-set scale, default 1 = 100k patients; 0.1 for a quick run), BENCH_RATE (open-loop
 // views/s, default 500), BENCH_SECONDS (measured seconds per phase, default 15), BENCH_WARMUP_SECONDS
 // (default 3), BENCH_CONCURRENCY (closed-loop clients, default 16), BENCH_SERVER_LOG_LEVEL (default info),
-// BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets; see
-// docs/benchmarks.md).
+// BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets), and for
+// this bench BENCH_REUSE_DATABASE, BENCH_TRACE_DIR, BENCH_SERVER_POOL, BENCH_DIRECT_POOL,
+// BENCH_SERVER_ALLOC_PROF and BENCH_SEAL_DELAY_MS; see docs/benchmarks.md.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -386,8 +387,8 @@ async function main(): Promise<number> {
       `view size: mean ${meanKb.toFixed(1)} KB, median ${(sizes[100]! / 1024).toFixed(1)} KB, max ${(sizes[199]! / 1024).toFixed(1)} KB`,
     );
 
-    // The baseline's own pool, sized like the server's: how many statements PostgreSQL runs at once decides
-    // its throughput on 2 cores more than anything on either side.
+    // The baseline's own client (BENCH_DIRECT_POOL, 16 connections as in earlier runs): its throughput did
+    // not depend on its pool (4 to 20 connections), the server's did (docs/benchmarks.md).
     const directSql = postgres(scratch.url, { max: DIRECT_POOL, onnotice: () => {} });
     const direct = await closedLoop(1000, directView(directSql, data));
     assertClean('direct', direct);
