@@ -13,7 +13,6 @@ import {
   verifyWebhookSignature,
 } from '@fhirdesk/core';
 import { eq, sql } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
 import {
@@ -25,6 +24,7 @@ import {
   type TestUser,
 } from '../support/app';
 import { createTestTenant, openTestDatabase } from '../support/db';
+import { startSmtp } from './smtp';
 
 let database: Database;
 let t: TestApp;
@@ -61,31 +61,6 @@ async function storedText(tenantId: string): Promise<string> {
       || coalesce((select string_agg(a.detail::text, '|') from audit_event a where tenant_id = ${tenantId}), '') as t`,
   );
   return rows[0]!.t;
-}
-
-async function startSmtp(password: { current: string }) {
-  const received: string[] = [];
-  const server = new SMTPServer({
-    authMethods: ['PLAIN', 'LOGIN'],
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
-    logger: false,
-    onAuth(auth, _session, cb) {
-      if (auth.username === 'desk' && auth.password === password.current) cb(null, { user: 'desk' });
-      else cb(Object.assign(new Error('Invalid credentials'), { responseCode: 535 }));
-    },
-    onData(stream, _session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push(Buffer.concat(chunks).toString('utf8'));
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 const worker = () =>
@@ -161,7 +136,7 @@ describe('tenant transport secrets', () => {
   it('stores the SMTP password and webhook secret sealed, never returns them, and delivers with each rotated one', async () => {
     const { tenantId, admin, agent } = await tenantWith();
     const password = { current: SMTP_PASS_1 };
-    const smtp = await startSmtp(password);
+    const smtp = await startSmtp({ password });
     try {
       const email = {
         host: '127.0.0.1',

@@ -11,11 +11,11 @@ import {
   verifyWebhookSignature,
 } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
 import { buildTestApp, createTenantWithAgent, jsonRequest, TEST_SECRET_KEY, type TestApp } from '../support/app';
 import { openTestDatabase } from '../support/db';
+import { startSmtp } from './smtp';
 
 let database: Database;
 let t: TestApp;
@@ -42,40 +42,6 @@ const worker = (maxAttempts = 3) =>
     policy: { maxAttempts, baseDelayMs: 1, maxDelayMs: 5 },
     random: () => 0,
   });
-
-interface Received {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
-async function startSmtp(options: { port?: number; rejectRcpt?: boolean } = {}) {
-  const received: Received[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onRcptTo(_address, _session, cb) {
-      if (options.rejectRcpt) cb(Object.assign(new Error('mailbox unavailable'), { responseCode: 550 }));
-      else cb();
-    },
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({
-          from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { server, port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 function header(raw: string, name: string): string | undefined {
   const head = raw.split(/\r?\n\r?\n/)[0]!.replace(/\r?\n[ \t]+/g, ' ');

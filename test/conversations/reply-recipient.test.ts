@@ -3,11 +3,9 @@
 // SMS → sms/phone, mobile preferred; rank and period respected). Which one was used is recorded on the
 // delivery and audited by position, not value; with none, the agent gets a precise 422 and nothing is written.
 import { randomUUID } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import { type Database, DeliveryService, schema } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
 import type { ContactPoint } from 'fhir/r4';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
 import {
@@ -19,6 +17,7 @@ import {
   type TestUser,
 } from '../support/app';
 import { openTestDatabase } from '../support/db';
+import { startSmtp } from './smtp';
 import { addSource } from './support';
 
 let database: Database;
@@ -85,25 +84,6 @@ async function messageAudits(tenantId: string) {
     .select()
     .from(schema.auditEvent)
     .where(and(eq(schema.auditEvent.tenantId, tenantId), eq(schema.auditEvent.action, 'ticket.message')));
-}
-
-async function startSmtp() {
-  const received: { to: string[] }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      stream.on('data', () => {});
-      stream.on('end', () => {
-        received.push({ to: session.envelope.rcptTo.map((r) => r.address) });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
 describe('replies without an inbound message', () => {

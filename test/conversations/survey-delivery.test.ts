@@ -14,7 +14,6 @@ import {
   schema,
 } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
-import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../packages/server/src/app';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
@@ -24,6 +23,7 @@ import { tenantTransports } from '../../packages/server/src/outbound/tenant-tran
 import { SurveyTokens, surveyLinkBuilder } from '../../packages/server/src/routes/surveys';
 import { createTenantWithAgent, jsonRequest, LogCapture, TEST_SECRET, TEST_SECRET_KEY } from '../support/app';
 import { openTestDatabase } from '../support/db';
+import { startSmtp } from './smtp';
 
 const PUBLIC_URL = 'https://desk.clinic.example';
 const surveyKey = new TextEncoder().encode('survey-delivery-key-survey-delivery-key');
@@ -69,6 +69,26 @@ const sender = (options: { withSurveyKey?: boolean } = {}) =>
   });
 
 /** One run of the recurring survey job, as registered by the server, limited to this test's tenant. */
+/** A ticket of the tenant resolved a minute ago, as the survey job finds it. */
+async function resolvedTicket(tenantId: string, channel: 'email' | 'phone', subject: string) {
+  const resolvedAt = new Date(Date.now() - 60_000);
+  const [row] = await database.db
+    .insert(schema.ticket)
+    .values({
+      tenantId,
+      number: 1001,
+      subject,
+      category: 'billing',
+      channel,
+      status: 'resolved',
+      resolvedAt,
+      createdAt: resolvedAt,
+      updatedAt: resolvedAt,
+    })
+    .returning();
+  return row!;
+}
+
 async function runSurveyJob(tenantId: string): Promise<void> {
   const errors: unknown[] = [];
   const scheduler = new InProcessScheduler(async () => {}, { onTaskError: (e) => errors.push(e) });
@@ -152,29 +172,6 @@ const linkIn = (text: string) => {
   expect(match).not.toBeNull();
   return match![0];
 };
-
-async function startSmtp() {
-  const received: { to: string[]; raw: string }[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS', 'AUTH'],
-    logger: false,
-    onData(stream, session, cb) {
-      const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
-        received.push({
-          to: session.envelope.rcptTo.map((r) => r.address),
-          raw: Buffer.concat(chunks).toString('utf8'),
-        });
-        cb();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.server.address() as AddressInfo).port;
-  return { port, received, close: () => new Promise<void>((r) => server.close(() => r())) };
-}
 
 /** Quoted-printable soft line breaks (`=\r\n`) and `=3D` would split or mangle a long URL. */
 const decodeQp = (raw: string) =>
@@ -341,30 +338,16 @@ describe('CSAT survey invitations', () => {
 
   it('issues the survey of a phone ticket without a message and records that no link was sent', async () => {
     const { agent } = await setup({});
-    const resolvedAt = new Date(Date.now() - 60_000);
-    const [row] = await database.db
-      .insert(schema.ticket)
-      .values({
-        tenantId: agent.tenantId,
-        number: 1001,
-        subject: 'Question about a bill',
-        category: 'billing',
-        channel: 'phone',
-        status: 'resolved',
-        resolvedAt,
-        createdAt: resolvedAt,
-        updatedAt: resolvedAt,
-      })
-      .returning();
+    const row = await resolvedTicket(agent.tenantId, 'phone', 'Question about a bill');
     await runSurveyJob(agent.tenantId);
-    const surveys = await database.db.select().from(schema.survey).where(eq(schema.survey.ticketId, row!.id));
+    const surveys = await database.db.select().from(schema.survey).where(eq(schema.survey.ticketId, row.id));
     expect(surveys).toHaveLength(1);
     const deliveries = await database.db
       .select()
       .from(schema.outboundDelivery)
-      .where(eq(schema.outboundDelivery.ticketId, row!.id));
+      .where(eq(schema.outboundDelivery.ticketId, row.id));
     expect(deliveries).toEqual([]);
-    const items = await timeline(agent.token, row!.id);
+    const items = await timeline(agent.token, row.id);
     expect(items.filter((e) => e.type === 'message')).toEqual([]);
     expect(items.filter((e) => e.type === 'csat').map((e) => e.data)).toEqual([
       { surveyId: surveys[0]!.id, stage: 'issued', linkSent: false, reason: 'no-outbound-channel' },
@@ -382,33 +365,20 @@ describe('CSAT survey invitations', () => {
         timeoutMs: 500,
       },
     });
-    const resolvedAt = new Date(Date.now() - 60_000);
-    const [row] = await database.db
-      .insert(schema.ticket)
-      .values({
-        tenantId: agent.tenantId,
-        number: 1001,
-        subject: 'Refund',
-        category: 'billing',
-        channel: 'email',
-        status: 'resolved',
-        resolvedAt,
-        createdAt: resolvedAt,
-        updatedAt: resolvedAt,
-      })
-      .returning();
+    const row = await resolvedTicket(agent.tenantId, 'email', 'Refund');
+    const resolvedAt = row.resolvedAt!;
     await database.db.insert(schema.inboundMessage).values({
       tenantId: agent.tenantId,
       channel: 'email',
       providerMessageId: `<r-${Math.random()}@mail.example>`,
       sender: 'ana@example.org',
-      ticketId: row!.id,
+      ticketId: row.id,
       eventId: (
         await database.db
           .insert(schema.ticketEvent)
           .values({
             tenantId: agent.tenantId,
-            ticketId: row!.id,
+            ticketId: row.id,
             type: 'message',
             actorKind: 'integration',
             channel: 'email',
@@ -427,7 +397,7 @@ describe('CSAT survey invitations', () => {
     const [delivery] = await database.db
       .select()
       .from(schema.outboundDelivery)
-      .where(eq(schema.outboundDelivery.ticketId, row!.id));
+      .where(eq(schema.outboundDelivery.ticketId, row.id));
     expect(delivery).toMatchObject({
       id: issued[0]!.deliveryId,
       status: 'failed',
@@ -437,27 +407,13 @@ describe('CSAT survey invitations', () => {
 
   it('queues an invitation with no address anyway, so it fails visibly instead of vanishing', async () => {
     const { agent } = await setup({});
-    const resolvedAt = new Date(Date.now() - 60_000);
-    const [row] = await database.db
-      .insert(schema.ticket)
-      .values({
-        tenantId: agent.tenantId,
-        number: 1001,
-        subject: 'Refund',
-        category: 'billing',
-        channel: 'email',
-        status: 'resolved',
-        resolvedAt,
-        createdAt: resolvedAt,
-        updatedAt: resolvedAt,
-      })
-      .returning();
+    const row = await resolvedTicket(agent.tenantId, 'email', 'Refund');
     const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, invite: true });
     expect(issued).toHaveLength(1);
     const [delivery] = await database.db
       .select()
       .from(schema.outboundDelivery)
-      .where(eq(schema.outboundDelivery.ticketId, row!.id));
+      .where(eq(schema.outboundDelivery.ticketId, row.id));
     // No inbound message and no patient means no address.
     expect(delivery).toMatchObject({ id: issued[0]!.deliveryId, status: 'queued', recipient: null });
   });
