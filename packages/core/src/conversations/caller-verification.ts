@@ -94,7 +94,7 @@ export async function verificationStates(
 export async function recordEhrSessionVerification(tx: Tx, actor: Actor, row: Ticket, now: Date): Promise<boolean> {
   if (!actor.patientScope || !actor.userId || row.patientRef !== `Patient/${actor.patientScope}`) return false;
   if (!verificationChannels.includes(row.channel)) return false;
-  await tx.insert(ticketVerification).values({
+  await saveVerification(tx, actor, {
     tenantId: actor.tenantId,
     ticketId: row.id,
     outcome: 'verified',
@@ -106,7 +106,20 @@ export async function recordEhrSessionVerification(tx: Tx, actor: Actor, row: Ti
     verifiedBy: actor.userId,
     createdAt: now,
   });
-  // HIPAA-06/HIPAA-09: how the caller was verified is audited like an identifier check.
+  return true;
+}
+
+/**
+ * Stores a verification attempt with its audit row (HIPAA-06/HIPAA-09): however the caller was verified, by
+ * the EHR session or by identifiers, the attempt and its outcome are audited the same way.
+ */
+async function saveVerification(
+  tx: Tx,
+  actor: Actor,
+  values: typeof ticketVerification.$inferInsert & { createdAt: Date },
+  detail: Record<string, unknown> = {},
+) {
+  const [saved] = await tx.insert(ticketVerification).values(values).returning();
   await recordAudit(
     tx,
     actor,
@@ -114,14 +127,14 @@ export async function recordEhrSessionVerification(tx: Tx, actor: Actor, row: Ti
       action: 'ticket.verification',
       fhirAction: 'E',
       entityType: 'Ticket',
-      entityId: row.id,
-      patientRef: row.patientRef,
-      outcome: 'success',
-      detail: { status: 'verified', method: 'ehr-session', party: 'patient' },
+      entityId: values.ticketId,
+      patientRef: values.patientRef ?? null,
+      outcome: values.outcome === 'verified' ? 'success' : 'failure',
+      detail: { status: values.outcome, method: values.method, party: values.party, ...detail },
     },
-    now,
+    values.createdAt,
   );
-  return true;
+  return saved!;
 }
 
 const digits = (v: string) => v.replace(/\D/g, '');
@@ -230,9 +243,10 @@ export class VerificationService {
         : { matched: [], mismatched: [] };
       const needed = minIdentifiersOf(settings);
       const verified = proxyListed && mismatched.length === 0 && matched.length >= needed;
-      const [saved] = await tx
-        .insert(ticketVerification)
-        .values({
+      const saved = await saveVerification(
+        tx,
+        actor,
+        {
           tenantId: actor.tenantId,
           ticketId,
           outcome: verified ? 'verified' : 'failed',
@@ -244,34 +258,13 @@ export class VerificationService {
           mismatched,
           verifiedBy: actor.userId,
           createdAt: now,
-        })
-        .returning();
-      await recordAudit(
-        tx,
-        actor,
-        {
-          action: 'ticket.verification',
-          fhirAction: 'E',
-          entityType: 'Ticket',
-          entityId: ticketId,
-          patientRef: row.patientRef,
-          outcome: verified ? 'success' : 'failure',
-          detail: {
-            status: verified ? 'verified' : 'failed',
-            method: 'identifiers',
-            party: input.party,
-            proxyListed,
-            matched,
-            mismatched,
-            required: needed,
-          },
         },
-        now,
+        { proxyListed, matched, mismatched, required: needed },
       );
       return {
         result: {
-          id: saved!.id,
-          outcome: saved!.outcome,
+          id: saved.id,
+          outcome: saved.outcome,
           party: input.party,
           proxy: proxyRef,
           matched,
