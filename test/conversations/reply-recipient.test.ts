@@ -5,9 +5,10 @@
 import { randomUUID } from 'node:crypto';
 import { type Database, DeliveryService, schema } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
-import type { ContactPoint } from 'fhir/r4';
+import type { ContactPoint, Patient } from 'fhir/r4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tenantTransports } from '../../packages/server/src/outbound/tenant-transports';
+import { cacheResources } from '../agent-view/cache-fixtures';
 import {
   buildTestApp,
   createTenantWithAgent,
@@ -47,16 +48,8 @@ const TELECOM: ContactPoint[] = [
 async function setup(telecom: ContactPoint[] = TELECOM) {
   const agent = await createTenantWithAgent(database, t.keys, ['agent']);
   const source = await addSource(database, agent.tenantId);
-  await database.db.insert(schema.fhirResource).values({
-    tenantId: agent.tenantId,
-    sourceId: source,
-    resourceType: 'Patient',
-    resourceId: 'pt-rosa',
-    patientId: 'pt-rosa',
-    resource: { resourceType: 'Patient', id: 'pt-rosa', telecom },
-    contentHash: randomUUID(),
-    fetchedAt: new Date(),
-  });
+  const resource: Patient = { resourceType: 'Patient', id: 'pt-rosa', telecom };
+  await cacheResources(database, agent.tenantId, source, [{ resource, patientId: 'pt-rosa' }], new Date());
   return agent;
 }
 

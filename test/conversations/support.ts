@@ -1,6 +1,8 @@
 // Fixtures for the conversation tests: a source, cached Patients with telecom, an integration key.
 import { randomUUID } from 'node:crypto';
 import { type Database, schema } from '@fhirdesk/core';
+import type { Patient } from 'fhir/r4';
+import { cacheResources } from '../agent-view/cache-fixtures';
 
 export async function addSource(database: Database, tenantId: string, baseUrl = 'http://127.0.0.1:1/fhir/r4') {
   const id = randomUUID();
@@ -15,14 +17,11 @@ export async function cachePatient(
   id: string,
   telecom: { system: string; value: string }[],
 ) {
-  await database.db.insert(schema.fhirResource).values({
+  await cacheResources(
+    database,
     tenantId,
     sourceId,
-    resourceType: 'Patient',
-    resourceId: id,
-    patientId: id,
-    resource: { resourceType: 'Patient', id, telecom },
-    contentHash: randomUUID(),
-    fetchedAt: new Date(),
-  });
+    [{ resource: { resourceType: 'Patient', id, telecom } as Patient, patientId: id }],
+    new Date(),
+  );
 }

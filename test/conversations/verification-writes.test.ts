@@ -7,6 +7,7 @@ import { createIntegrationKey, type Database, schema } from '@fhirdesk/core';
 import { and, asc, eq } from 'drizzle-orm';
 import type { Coverage, Patient } from 'fhir/r4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheResources } from '../agent-view/cache-fixtures';
 import {
   buildTestApp,
   createTenantWithAgent,
@@ -44,17 +45,8 @@ const PATIENT_DATA = [
   'clm-rosa',
 ];
 
-async function cache(tenantId: string, sourceId: string, resource: (Patient | Coverage) & { id: string }) {
-  await database.db.insert(schema.fhirResource).values({
-    tenantId,
-    sourceId,
-    resourceType: resource.resourceType,
-    resourceId: resource.id,
-    patientId: 'pt-rosa',
-    resource: resource as unknown as Record<string, unknown>,
-    contentHash: randomUUID(),
-    fetchedAt: new Date(),
-  });
+function cache(tenantId: string, sourceId: string, resource: (Patient | Coverage) & { id: string }) {
+  return cacheResources(database, tenantId, sourceId, [{ resource, patientId: 'pt-rosa' }], new Date());
 }
 
 async function setup() {

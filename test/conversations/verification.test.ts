@@ -1,11 +1,11 @@
 // Caller verification (issue #6; HIPAA-09 person authentication, HIPAA-07 minimum necessary, HIPAA-06 and
 // AUD-05 audited without values): phone/SMS/email/chat tickets hide their patient and links until the caller
 // is verified against the cached Patient or a proxy the EHR lists; attempts are audited, errors name fields only.
-import { randomUUID } from 'node:crypto';
 import { type Database, schema } from '@fhirdesk/core';
 import { and, eq } from 'drizzle-orm';
 import type { Patient, RelatedPerson } from 'fhir/r4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cacheResources } from '../agent-view/cache-fixtures';
 import { buildTestApp, createTenantWithAgent, jsonRequest, type TestApp, type TestUser } from '../support/app';
 import { openTestDatabase } from '../support/db';
 import { addSource } from './support';
@@ -22,17 +22,9 @@ afterAll(async () => {
   await database.close();
 });
 
-async function cache(tenantId: string, sourceId: string, resource: (Patient | RelatedPerson) & { id: string }) {
-  await database.db.insert(schema.fhirResource).values({
-    tenantId,
-    sourceId,
-    resourceType: resource.resourceType,
-    resourceId: resource.id,
-    patientId: resource.resourceType === 'Patient' ? resource.id : 'p1',
-    resource: resource as unknown as Record<string, unknown>,
-    contentHash: randomUUID(),
-    fetchedAt: new Date(),
-  });
+function cache(tenantId: string, sourceId: string, resource: (Patient | RelatedPerson) & { id: string }) {
+  const patientId = resource.resourceType === 'Patient' ? resource.id : 'p1';
+  return cacheResources(database, tenantId, sourceId, [{ resource, patientId }], new Date());
 }
 
 async function setup() {
