@@ -5,7 +5,7 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { AuditSealer, openDatabase } from '@fhirdesk/core';
+import { AuditSealer, openDatabase, type SealReport } from '@fhirdesk/core';
 import { serve } from '@hono/node-server';
 import { createApp } from '../../packages/server/src/app';
 import { TokenKeys } from '../../packages/server/src/auth/tokens';
@@ -44,8 +44,7 @@ const sealer = new AuditSealer(database, {
   ...(process.env.BENCH_SEAL_DELAY_MS ? { delayMs: Number(process.env.BENCH_SEAL_DELAY_MS) } : {}),
   ...(seals
     ? {
-        onSeal: (s: { rows: number; full: boolean; startedAt: number; ms: number }) =>
-          seals.write(`${s.startedAt.toFixed(1)},${s.ms.toFixed(2)},${s.rows},${s.full}\n`),
+        onSeal: (s: SealReport) => seals.write(`${s.startedAt.toFixed(1)},${s.ms.toFixed(2)},${s.rows},${s.full}\n`),
       }
     : {}),
 });

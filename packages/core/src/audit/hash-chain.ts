@@ -80,10 +80,11 @@ export async function sealAuditRows(
   options: SealOptions = {},
 ): Promise<SealResult> {
   const batchSize = options.batchSize ?? 500;
-  const unsealed =
-    options.afterSeq === undefined
-      ? and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash))
-      : and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash), gt(auditEvent.seq, options.afterSeq));
+  const unsealed = and(
+    eq(auditEvent.tenantId, tenantId),
+    isNull(auditEvent.hash),
+    options.afterSeq === undefined ? undefined : gt(auditEvent.seq, options.afterSeq),
+  );
   let total = 0;
   let lastSeq: number | null = null;
   for (;;) {

@@ -13,8 +13,18 @@ export interface AuditSealerOptions {
   /** At most this long between seals that scan every unsealed row of the tenant (no floor). */
   fullScanEveryMs?: number;
   onError?: (error: unknown) => void;
-  /** Called after each seal (metrics, benchmarks): rows sealed, whether it scanned without a floor, duration. */
-  onSeal?: (seal: { tenantId: string; rows: number; full: boolean; startedAt: number; ms: number }) => void;
+  /** Called after each seal (metrics, benchmarks). */
+  onSeal?: (seal: SealReport) => void;
+}
+
+export interface SealReport {
+  tenantId: string;
+  rows: number;
+  /** Scanned every unsealed row of the tenant (no floor). */
+  full: boolean;
+  /** Epoch milliseconds. */
+  startedAt: number;
+  ms: number;
 }
 
 /** Per tenant: where scheduled seals may start scanning, and when the last full scan ran. */
