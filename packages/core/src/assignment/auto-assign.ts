@@ -4,8 +4,9 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit } from '../audit/record';
 import type { Actor } from '../context/actor';
-import { appendTicketEvent, rowsOf } from '../conversations/timeline';
+import { appendTicketEvent } from '../conversations/timeline';
 import type { Tx } from '../db/database';
+import { rowsOf } from '../db/database';
 import { type AssignmentStrategy, queuePolicy } from '../db/schema/routing';
 import { type Ticket, ticket } from '../db/schema/tickets';
 

@@ -3,7 +3,7 @@
 import { sql } from 'drizzle-orm';
 import { normaliseEmail, normalisePhone } from '../channels/contact-address';
 import type { Tx } from '../db/database';
-import { rowsOf } from './timeline';
+import { rowsOf } from '../db/database';
 
 export type PatientMatch =
   | { status: 'matched'; reference: string; sourceId: string; candidates: 1 }

@@ -4,7 +4,6 @@ import { type Ticket, ticket } from '../db/schema/tickets';
 import { NotFoundError, PreconditionFailedError } from '../errors';
 
 export { appendTicketEvent } from '../tickets/ticket-event';
-export { rowsOf } from '../tickets/ticket-insert';
 
 export async function lockTicket(tx: Tx, tenantId: string, id: string): Promise<Ticket> {
   const [row] = await tx

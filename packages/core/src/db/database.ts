@@ -40,6 +40,11 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/** Rows of a drizzle `execute()` result inside a transaction: postgres.js returns an array, PGlite `{ rows }`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
+}
+
 export interface QueryOptions {
   prepare?: boolean;
 }

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import type { Actor } from '../context/actor';
-import type { Tx } from '../db/database';
+import { rowsOf, type Tx } from '../db/database';
 import type { Ticket } from '../db/schema/tickets';
 
 /** What the caller decides about a new ticket; identity, number, status and timestamps are set here. */
@@ -76,9 +76,4 @@ export async function insertNumberedTicket(
     .then((r) => rowsOf<{ number: number }>(r));
   row.number = Number(created!.number);
   return row;
-}
-
-export function rowsOf<T>(result: unknown): T[] {
-  // postgres.js returns an array; PGlite returns { rows }.
-  return Array.isArray(result) ? (result as T[]) : ((result as { rows: T[] }).rows ?? []);
 }
