@@ -15,3 +15,15 @@ describe('FHIRDESK_DB_POOL_SIZE', () => {
     expect(() => loadConfig({ FHIRDESK_DB_POOL_SIZE: value })).toThrow(/FHIRDESK_DB_POOL_SIZE/);
   });
 });
+
+describe('FHIRDESK_LOG_BUFFER_BYTES', () => {
+  it('sets the log buffer; 0 turns it off; unset leaves the default', () => {
+    expect(loadConfig({ FHIRDESK_LOG_BUFFER_BYTES: '0' }).FHIRDESK_LOG_BUFFER_BYTES).toBe(0);
+    expect(loadConfig({ FHIRDESK_LOG_BUFFER_BYTES: '8192' }).FHIRDESK_LOG_BUFFER_BYTES).toBe(8192);
+    expect(loadConfig({}).FHIRDESK_LOG_BUFFER_BYTES).toBeUndefined();
+  });
+
+  it.each(['-1', '1.5', 'lots', '8193'])('refuses %j with a message naming the variable', (value) => {
+    expect(() => loadConfig({ FHIRDESK_LOG_BUFFER_BYTES: value })).toThrow(/FHIRDESK_LOG_BUFFER_BYTES/);
+  });
+});

@@ -14,7 +14,7 @@ import { loadSecretKey, loadSurveyKey, loadTokenKeys } from './auth/signing-key'
 import { ConfigError, loadConfig } from './config/config';
 import { type DemoEhr, startDemoEhr } from './demo/sandbox-ehr';
 import { ensureDevTenant } from './dev-seed';
-import { createLogger } from './http/logger';
+import { createLogger, logDestination } from './http/logger';
 import { registerDeskJobs, slaWebhookFromConfig, tenantSlaNotifier } from './jobs/desk-jobs';
 import { runSyncJob } from './jobs/sync-job';
 import { tenantTransports } from './outbound/tenant-transports';
@@ -32,7 +32,12 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(config.LOG_LEVEL);
+  const logger = createLogger(
+    config.LOG_LEVEL,
+    logDestination(
+      config.FHIRDESK_LOG_BUFFER_BYTES === undefined ? {} : { bufferBytes: config.FHIRDESK_LOG_BUFFER_BYTES },
+    ),
+  );
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.FHIRDESK_DATA_DIR,

@@ -36,6 +36,8 @@ const schema = z.object({
   FHIRDESK_SLA_WEBHOOK_SECRET: z.string().min(16, 'must be at least 16 characters').optional(),
   FHIRDESK_DELIVERY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(6),
   FHIRDESK_DELIVERY_RETRY_BASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  // Below SonicBoom's largest single write (16 KB), which it requires.
+  FHIRDESK_LOG_BUFFER_BYTES: z.coerce.number().int().min(0).max(8192).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
