@@ -12,7 +12,7 @@
 // (default 3), BENCH_CONCURRENCY (closed-loop clients, default 16), BENCH_SERVER_LOG_LEVEL (default info),
 // BENCH_KEEP_DATABASE=1, BENCH_SERVER_CPU_PROF_DIR, BENCH_SERVER_ENTRY (as in bench:tickets), and for
 // this bench BENCH_REUSE_DATABASE, BENCH_TRACE_DIR, BENCH_SERVER_POOL, BENCH_DIRECT_POOL,
-// BENCH_SERVER_ALLOC_PROF and BENCH_SEAL_DELAY_MS; see docs/benchmarks.md.
+// BENCH_SERVER_ALLOC_PROF, BENCH_SEAL_DELAY_MS and BENCH_ROUNDS; see docs/benchmarks.md.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -30,6 +30,7 @@ import { TokenKeys } from '../packages/server/src/auth/tokens';
 import { type DataSet, FINANCIAL_PER_PATIENT, loadFhirCache, loadTemplates, loadTickets } from './lib/agent-view-data';
 import { type RunResult, runClosedLoop } from './lib/concurrency';
 import { CpuMeter, localPostgresCpuMs, ownCpuMs } from './lib/cpu';
+import { LatencyRecorder } from './lib/latency';
 import { type OpenLoopResult, runOpenLoop } from './lib/open-loop';
 import { formatNumber, formatTable, ratio, round } from './lib/report';
 import { formatBytes, PeakRssSampler } from './lib/rss';
@@ -42,6 +43,12 @@ const TICKETS = Math.max(1_000, Math.round(1_000_000 * SCALE));
 const RATE = envNumber('BENCH_RATE', 500);
 const SECONDS = envNumber('BENCH_SECONDS', 15);
 const WARMUP_SECONDS = envNumber('BENCH_WARMUP_SECONDS', 3);
+/**
+ * The closed-loop phase alternates direct and HTTP rounds (BENCH_SECONDS split between them). One direct phase
+ * then one HTTP phase put the host's drift between them into the ratio: identical runs moved by ±0.1 while the
+ * direct baseline ranged 3,300-4,200 views/s within one hour (issue #4).
+ */
+const ROUNDS = Math.round(envNumber('BENCH_ROUNDS', 3));
 const CONCURRENCY = envNumber('BENCH_CONCURRENCY', 16);
 const ADMIN_URL = process.env.DATABASE_URL || DEFAULT_DATABASE_URL;
 const DIRECT_POOL = envNumber('BENCH_DIRECT_POOL', 16);
@@ -215,11 +222,14 @@ function httpView(server: BenchServer, token: string) {
 /** CPU-ms per view of the load generator, the server child and PostgreSQL during a closed loop's measured part. */
 type CpuPerView = Record<'client' | 'server' | 'postgres', number | null>;
 
+type ClosedResult = RunResult & { cpu: CpuPerView };
+
 async function closedLoop(
   seed: number,
   view: (patientId: string) => Promise<unknown>,
   server?: BenchServer,
-): Promise<RunResult & { cpu: CpuPerView }> {
+  seconds = SECONDS,
+): Promise<ClosedResult> {
   const randoms = Array.from({ length: CONCURRENCY }, (_, w) => prng(seed + w));
   // On the shared 2-core box views/s swing with the other load; CPU-ms per view stays comparable.
   const meter = new CpuMeter({
@@ -228,12 +238,33 @@ async function closedLoop(
     postgres: localPostgresCpuMs,
   });
   const result = await runClosedLoop(
-    { concurrency: CONCURRENCY, seconds: SECONDS, warmupSeconds: WARMUP_SECONDS, beforeMeasure: () => meter.start() },
+    { concurrency: CONCURRENCY, seconds, warmupSeconds: WARMUP_SECONDS, beforeMeasure: () => meter.start() },
     async (w) => {
       await view(patientOf(randoms[w]!));
     },
   );
   return { ...result, cpu: (await meter.perOperation(result.operations)) as CpuPerView };
+}
+
+/** Rounds of one closed loop as one result: views and seconds added, CPU per view weighted by views. */
+function combineRounds(rounds: readonly ClosedResult[]): ClosedResult {
+  const latency = new LatencyRecorder();
+  for (const r of rounds) latency.merge(r.latency);
+  const operations = rounds.reduce((n, r) => n + r.operations, 0);
+  const seconds = rounds.reduce((n, r) => n + r.seconds, 0);
+  const cpuOf = (key: keyof CpuPerView): number | null => {
+    if (rounds.some((r) => r.cpu[key] === null) || operations === 0) return null;
+    return rounds.reduce((n, r) => n + r.cpu[key]! * r.operations, 0) / operations;
+  };
+  return {
+    operations,
+    errors: rounds.reduce((n, r) => n + r.errors, 0),
+    seconds,
+    perSecond: seconds > 0 ? operations / seconds : 0,
+    latency,
+    errorSamples: rounds.flatMap((r) => r.errorSamples).slice(0, 5),
+    cpu: { client: cpuOf('client'), server: cpuOf('server'), postgres: cpuOf('postgres') },
+  };
 }
 
 const cpuLine = (cpu: CpuPerView) => {
@@ -390,26 +421,42 @@ async function main(): Promise<number> {
     // The baseline's own client (BENCH_DIRECT_POOL, 16 connections as in earlier runs): its throughput did
     // not depend on its pool (4 to 20 connections), the server's did (docs/benchmarks.md).
     const directSql = postgres(scratch.url, { max: DIRECT_POOL, onnotice: () => {} });
-    const direct = await closedLoop(1000, directView(directSql, data));
-    assertClean('direct', direct);
-    say(describe(`direct query set incl. audit row (postgres.js, ${CONCURRENCY} clients)`, direct));
-    say(cpuLine(direct.cpu));
-
     // The direct phases insert audit rows as the server does but leave them unsealed; seal them here so the
     // server's sealer does not inherit the baseline's backlog (it seals every unsealed row of the tenant).
     const sealDirectRows = async () => {
       const auditDb = await openDatabase({ url: scratch!.url, max: 1, migrate: false });
       try {
         const sealed = await sealAuditChain(auditDb, data.tenantId, 5000);
-        say(`sealed the direct phase's ${sealed} audit rows (not measured)`);
+        say(`  sealed the direct round's ${sealed} audit rows (not measured)`);
       } finally {
         await auditDb.close();
       }
     };
-    await sealDirectRows();
-    const closed = await closedLoop(3000, http, server);
-    assertClean('GET context', closed);
-    say(describe(`GET /api/v1/patients/{id}/context (${CONCURRENCY} clients)`, closed));
+    const roundSeconds = SECONDS / ROUNDS;
+    const directRounds: ClosedResult[] = [];
+    const httpRounds: ClosedResult[] = [];
+    const roundRatios: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      // Each round draws its own patients; seeds as before for round 0.
+      const d = await closedLoop(1000 + round * 100, directView(directSql, data), undefined, roundSeconds);
+      assertClean('direct', d);
+      say(describe(`round ${round + 1}: direct query set incl. audit row (postgres.js, ${CONCURRENCY} clients)`, d));
+      say(cpuLine(d.cpu));
+      directRounds.push(d);
+      await sealDirectRows();
+      const h = await closedLoop(3000 + round * 100, http, server, roundSeconds);
+      assertClean('GET context', h);
+      say(describe(`round ${round + 1}: GET /api/v1/patients/{id}/context (${CONCURRENCY} clients)`, h));
+      say(cpuLine(h.cpu));
+      roundRatios.push(ratio(h.perSecond, d.perSecond));
+      say(`  round ${round + 1} ratio ${roundRatios[round]!.toFixed(3)}`);
+      httpRounds.push(h);
+    }
+    const direct = combineRounds(directRounds);
+    const closed = combineRounds(httpRounds);
+    say(describe(`direct query set, ${ROUNDS} rounds`, direct));
+    say(cpuLine(direct.cpu));
+    say(describe(`GET /api/v1/patients/{id}/context, ${ROUNDS} rounds`, closed));
     say(cpuLine(closed.cpu));
 
     const directOpenRandom = prng(4000);
@@ -501,6 +548,7 @@ async function main(): Promise<number> {
         idle_rss_mb: round(idleRssMb, 1),
         open_dropped: open.dropped,
         direct_rps: round(direct.perSecond, 1),
+        round_ratios: roundRatios.map((r) => round(r, 3)),
         server_cpu_ms_per_view: round(closed.cpu.server ?? Number.NaN),
         postgres_cpu_ms_per_view: round(closed.cpu.postgres ?? Number.NaN),
         direct_postgres_cpu_ms_per_view: round(direct.cpu.postgres ?? Number.NaN),
