@@ -38,13 +38,13 @@ const keys = new TokenKeys(secret);
 // BENCH_TRACE_DIR: when each seal and each GC pause happened, for lining up with the slow views.
 const traceDir = process.env.BENCH_TRACE_DIR;
 const seals = traceDir ? createWriteStream(join(traceDir, 'server-seals.csv')) : undefined;
-seals?.write('start_epoch_ms,duration_ms,rows,full\n');
+seals?.write('start_epoch_ms,duration_ms,rows\n');
 const sealer = new AuditSealer(database, {
   onError: (err) => logger.error({ err: { type: (err as Error).name } }, 'audit seal failed'),
   ...(process.env.BENCH_SEAL_DELAY_MS ? { delayMs: Number(process.env.BENCH_SEAL_DELAY_MS) } : {}),
   ...(seals
     ? {
-        onSeal: (s: SealReport) => seals.write(`${s.startedAt.toFixed(1)},${s.ms.toFixed(2)},${s.rows},${s.full}\n`),
+        onSeal: (s: SealReport) => seals.write(`${s.startedAt.toFixed(1)},${s.ms.toFixed(2)},${s.rows}\n`),
       }
     : {}),
 });

@@ -11,7 +11,7 @@ import {
 } from '@fhirdesk/core';
 import { and, eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { createTestTenant, openTestDatabase } from '../support/db';
+import { createTestTenant, openTestDatabase, usingPostgres } from '../support/db';
 
 let database: Database;
 beforeAll(async () => {
@@ -34,10 +34,10 @@ async function tenantWithEvents(n: number): Promise<{ actor: Actor; ids: string[
   }
   await sealAuditChain(database, tenantId, 7); // small batches exercise batch boundaries
   const rows = await database.db
-    .select({ id: schema.auditEvent.id })
-    .from(schema.auditEvent)
-    .where(eq(schema.auditEvent.tenantId, tenantId))
-    .orderBy(schema.auditEvent.chainPos);
+    .select({ id: schema.auditChain.eventId })
+    .from(schema.auditChain)
+    .where(eq(schema.auditChain.tenantId, tenantId))
+    .orderBy(schema.auditChain.chainPos);
   return { actor, ids: rows.map((r) => r.id) };
 }
 
@@ -80,7 +80,7 @@ describe('audit hash chain', () => {
     await expect(database.db.execute(sql`delete from audit_event where id = ${ids[0]}`)).rejects.toThrow();
   });
 
-  it('refuses a change to any column but the chain columns, sealed or not, and lets the sealer set those once (ONC-01)', async () => {
+  it('refuses every change to an audit row and to a chain link, sealed or not, even to the same value (ONC-01)', async () => {
     const { actor } = await tenantWithEvents(0);
     const other = await createTestTenant(database);
     await recordAudit(database.db, actor, {
@@ -97,12 +97,11 @@ describe('audit hash chain', () => {
       .from(schema.auditEvent)
       .where(eq(schema.auditEvent.tenantId, actor.tenantId));
     const id = row!.id;
-    // Every column the table has, read from the catalogue: a column added later must be guarded too (the
-    // trigger's WHEN clause lists them one by one, migrations/0009_audit_guard_when.sql).
-    const columns = await database.query<{ name: string; type: string }>(sql`
-      select column_name as name, data_type as type from information_schema.columns
-      where table_schema = current_schema() and table_name = 'audit_event' order by ordinal_position`);
-    const chain = new Set(['chain_pos', 'prev_hash', 'hash']);
+    // Every column the tables have, read from the catalogue, so a column added later is tried too.
+    const columnsOf = (table: string) =>
+      database.query<{ name: string; type: string }>(sql`
+        select column_name as name, data_type as type from information_schema.columns
+        where table_schema = current_schema() and table_name = ${table} order by ordinal_position`);
     const changed = (name: string, type: string) => {
       const column = sql.identifier(name);
       if (name === 'tenant_id') return sql`${other}::uuid`;
@@ -111,49 +110,77 @@ describe('audit hash chain', () => {
       if (type.startsWith('timestamp')) return sql`${column} + interval '1 second'`;
       if (type === 'jsonb') return sql`${column} || '{"changed":true}'::jsonb`;
       if (type === 'text') return sql`coalesce(${column}, '') || 'x'`;
+      if (type === 'xid8') return sql`'1'::xid8`;
       throw new Error(`no test value for ${name} (${type}): add one`);
     };
-    const guarded = columns.filter((c) => !chain.has(c.name));
-    expect(guarded.length).toBeGreaterThanOrEqual(15);
-    for (const c of guarded) {
-      const error = await refusal(
-        database.db.execute(
-          sql`update audit_event set ${sql.identifier(c.name)} = ${changed(c.name, c.type)} where id = ${id}`,
-        ),
-      );
-      expect(error, `change of ${c.name} on an unsealed row`).toMatch(/cannot be changed/);
-    }
-    // Setting a column to its own value is not a change.
-    await database.db.execute(sql`update audit_event set action = action where id = ${id}`);
+    const tryEveryColumn = async (table: string, where: ReturnType<typeof sql>, state: string) => {
+      const columns = await columnsOf(table);
+      for (const c of columns) {
+        const error = await refusal(
+          database.db.execute(
+            sql`update ${sql.identifier(table)} set ${sql.identifier(c.name)} = ${changed(c.name, c.type)} where ${where}`,
+          ),
+        );
+        expect(error, `change of ${table}.${c.name} on ${state}`).toMatch(/cannot be changed/);
+      }
+      return columns.length;
+    };
+    expect(await tryEveryColumn('audit_event', sql`id = ${id}`, 'an unsealed row')).toBeGreaterThanOrEqual(15);
+    expect(await refusal(database.db.execute(sql`update audit_event set action = action where id = ${id}`))).toMatch(
+      /cannot be changed/,
+    );
     expect(await sealAuditChain(database, actor.tenantId)).toBe(1);
     expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 1 });
-    // Once sealed, not even the chain columns change.
-    for (const name of chain) {
-      const error = await refusal(
-        database.db.execute(sql`update audit_event set ${sql.identifier(name)} = null where id = ${id}`),
-      );
-      expect(error, `change of ${name} on a sealed row`).toMatch(/cannot be changed/);
-    }
-    expect(await refusal(database.db.execute(sql`delete from audit_event where id = ${id}`))).toMatch(/append-only/);
+    await tryEveryColumn('audit_event', sql`id = ${id}`, 'a sealed row');
+    expect(await tryEveryColumn('audit_chain', sql`event_id = ${id}`, 'a chain link')).toBe(5);
+    expect(await refusal(database.db.execute(sql`delete from audit_event where id = ${id}`))).toMatch(
+      /audit_event is append-only/,
+    );
+    expect(await refusal(database.db.execute(sql`delete from audit_chain where event_id = ${id}`))).toMatch(
+      /audit_chain is append-only/,
+    );
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 1 });
+  });
+
+  it("refuses an audit row written with another transaction's id, which would hide it below the watermark", async () => {
+    const { actor } = await tenantWithEvents(1);
+    const error = await refusal(
+      database.db.execute(sql`
+        insert into audit_event (id, tenant_id, occurred_at, actor_kind, action, entity_type, outcome, xid)
+        values (gen_random_uuid(), ${actor.tenantId}, now(), 'user', 'ticket.read', 'Ticket', 'success', '1')`),
+    );
+    expect(error).toMatch(/audit_event_xid_ck/);
+    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 1, unsealed: 0 });
   });
 
   it('detects a modified row and names it as the first broken link', async () => {
     const { actor, ids } = await tenantWithEvents(10);
-    await tamper(sql`update audit_event set patient_ref = 'Patient/2' where id = ${ids[4]}`);
+    // The xid check (audit_event_xid_ck) holds for any write, so the attacker sets it too; it is not hashed.
+    await tamper(
+      sql`update audit_event set patient_ref = 'Patient/2', xid = pg_current_xact_id() where id = ${ids[4]}`,
+    );
     const result = await verifyAuditChain(database.db, actor.tenantId);
     expect(result.ok).toBe(false);
     expect(result.firstBreak).toEqual({ chainPos: 5, auditEventId: ids[4], reason: 'hash-mismatch' });
   });
 
-  it('detects a deleted row in the middle and a truncated tail', async () => {
-    const mid = await tenantWithEvents(6);
-    await tamper(sql`delete from audit_event where id = ${mid.ids[2]}`);
-    expect((await verifyAuditChain(database.db, mid.actor.tenantId)).firstBreak).toMatchObject({
+  it('detects a deleted row, a deleted link in the middle and a truncated tail', async () => {
+    const row = await tenantWithEvents(6);
+    await tamper(sql`delete from audit_event where id = ${row.ids[2]}`);
+    expect((await verifyAuditChain(database.db, row.actor.tenantId)).firstBreak).toEqual({
       chainPos: 3,
-      reason: 'missing-position',
+      auditEventId: row.ids[2],
+      reason: 'missing-event',
+    });
+    const mid = await tenantWithEvents(6);
+    await tamper(sql`delete from audit_chain where event_id = ${mid.ids[2]}`);
+    expect(await verifyAuditChain(database.db, mid.actor.tenantId)).toMatchObject({
+      ok: false,
+      unsealed: 1,
+      firstBreak: { chainPos: 3, reason: 'missing-position' },
     });
     const tail = await tenantWithEvents(6);
-    await tamper(sql`delete from audit_event where id = ${tail.ids[5]}`);
+    await tamper(sql`delete from audit_chain where event_id = ${tail.ids[5]}`);
     expect((await verifyAuditChain(database.db, tail.actor.tenantId)).firstBreak).toMatchObject({
       chainPos: 6,
       reason: 'head-mismatch',
@@ -189,7 +216,7 @@ describe('audit hash chain', () => {
       .where(eq(schema.auditEvent.tenantId, actor.tenantId))
       .orderBy(schema.auditEvent.seq);
     expect(rows.length).toBe(43);
-    const strip = ({ id: _i, seq: _s, ...rest }: (typeof rows)[number]) => rest;
+    const strip = ({ id: _i, seq: _s, xid: _x, ...rest }: (typeof rows)[number]) => rest;
     // The batch rows equal the rows the one-entry (drizzle) path writes for the same entries.
     expect(rows.slice(0, 3).map(strip)).toEqual(rows.slice(40).map(strip));
     expect(rows.slice(0, 40).map((r) => r.patientRef)).toEqual(entries.map((e) => e.patientRef));
@@ -221,44 +248,71 @@ describe('audit hash chain', () => {
     expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 30 });
     const positions = await database.db
       .select({ n: sql<number>`count(distinct chain_pos)::int` })
-      .from(schema.auditEvent)
-      .where(and(eq(schema.auditEvent.tenantId, actor.tenantId)));
+      .from(schema.auditChain)
+      .where(and(eq(schema.auditChain.tenantId, actor.tenantId)));
     expect(Number(positions[0]!.n)).toBe(30);
   });
 
-  it('scheduled seals start above a floor; a row committed late below it is sealed by the next full scan', async () => {
-    const { actor } = await tenantWithEvents(0);
-    const read = () =>
-      recordAudit(database.db, actor, { action: 'ticket.read', fhirAction: 'R', entityType: 'Ticket' });
-    // A floor at once (no lag), full scans only when asked for.
-    const sealer = new AuditSealer(database, { delayMs: 1, floorLagMs: 0, fullScanEveryMs: 3_600_000 });
-    for (let i = 0; i < 3; i++) await read();
-    expect(await sealer.sealNow(actor.tenantId)).toBe(3);
-    // What a transaction that took its seq before those rows and committed only now leaves behind.
-    await database.db.execute(sql`
-      insert into audit_event (id, seq, tenant_id, occurred_at, actor_kind, action, entity_type, outcome)
-      values (gen_random_uuid(), 1, ${actor.tenantId}, now(), 'user', 'ticket.read', 'Ticket', 'success')`);
-    for (let i = 0; i < 2; i++) await read();
-    sealer.schedule(actor.tenantId);
-    await vi.waitFor(async () =>
-      expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ checked: 5 }),
-    );
-    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 5, unsealed: 1 });
-    // Before a verification and at shutdown the sealer scans everything.
-    expect(await sealer.sealNow(actor.tenantId)).toBe(1);
-    expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 6, unsealed: 0 });
+  // PGlite runs one transaction at a time: a transaction held open beside a seal needs PostgreSQL.
+  it.runIf(usingPostgres())(
+    'a row whose transaction commits after later rows were sealed is sealed by the next scheduled seal',
+    async () => {
+      const { actor } = await tenantWithEvents(0);
+      const read = () =>
+        recordAudit(database.db, actor, { action: 'ticket.read', fhirAction: 'R', entityType: 'Ticket' });
+      const sealer = new AuditSealer(database, { delayMs: 1 });
+      await read();
+      let commitLate!: () => void;
+      const lateCommitted = database.db.transaction(async (tx) => {
+        // Takes its seq and xid now, commits only after the rows below were sealed.
+        await recordAudit(tx, actor, {
+          action: 'ticket.read',
+          fhirAction: 'R',
+          entityType: 'Ticket',
+          entityId: 'late',
+        });
+        await new Promise<void>((resolve) => {
+          commitLate = resolve;
+        });
+      });
+      await vi.waitFor(() => expect(commitLate).toBeTypeOf('function'));
+      for (let i = 0; i < 3; i++) await read();
+      expect(await sealer.sealNow(actor.tenantId)).toBe(4);
+      expect(await sealer.sealNow(actor.tenantId)).toBe(0);
+      commitLate();
+      await lateCommitted;
+      await read();
+      sealer.schedule(actor.tenantId);
+      await vi.waitFor(async () =>
+        expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({
+          ok: true,
+          checked: 6,
+          unsealed: 0,
+        }),
+      );
+      const [last] = await database.db
+        .select({ entityId: schema.auditEvent.entityId })
+        .from(schema.auditChain)
+        .innerJoin(schema.auditEvent, eq(schema.auditEvent.id, schema.auditChain.eventId))
+        .where(eq(schema.auditChain.tenantId, actor.tenantId))
+        .orderBy(sql`${schema.auditChain.chainPos} desc`)
+        .limit(1);
+      // Sealed in seq order among the rows it was found with: the late row's seq is lower than the read after it.
+      expect(last?.entityId).toBeNull();
+    },
+  );
 
-    // The periodic full scan finds such a row without being asked.
-    const periodic = new AuditSealer(database, { delayMs: 1, floorLagMs: 0, fullScanEveryMs: 0 });
-    await read();
-    expect(await periodic.sealNow(actor.tenantId)).toBe(1);
-    await database.db.execute(sql`
-      insert into audit_event (id, seq, tenant_id, occurred_at, actor_kind, action, entity_type, outcome)
-      values (gen_random_uuid(), 2, ${actor.tenantId}, now(), 'user', 'ticket.read', 'Ticket', 'success')`);
-    await read();
-    periodic.schedule(actor.tenantId);
-    await vi.waitFor(async () =>
-      expect(await verifyAuditChain(database.db, actor.tenantId)).toMatchObject({ ok: true, checked: 9, unsealed: 0 }),
-    );
+  it('raises the watermark only past transactions that have ended', async () => {
+    const { actor } = await tenantWithEvents(3);
+    const head = () =>
+      database.query<{ watermark: string; next: string }>(sql`
+        select watermark::text as watermark, pg_current_xact_id()::text as next
+        from audit_head where tenant_id = ${actor.tenantId}`);
+    const [before] = await head();
+    // Everything sealed, nothing running for this tenant: the watermark is past every row written so far.
+    const [{ max } = { max: '0' }] = await database.query<{ max: string }>(sql`
+      select max(xid)::text as max from audit_event where tenant_id = ${actor.tenantId}`);
+    expect(BigInt(before!.watermark)).toBeGreaterThan(BigInt(max));
+    expect(BigInt(before!.watermark)).toBeLessThanOrEqual(BigInt(before!.next));
   });
 });

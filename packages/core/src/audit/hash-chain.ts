@@ -8,9 +8,9 @@
 // lock only for its own short transaction; any number of sealers may run, they serialise on that row.
 // A tampered, deleted or reordered sealed row breaks the chain; the unsealed tail is reported.
 import { createHash } from 'node:crypto';
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, sql } from 'drizzle-orm';
 import type { Database, Executor } from '../db/database';
-import { type AuditEventRow, auditEvent, auditHead } from '../db/schema/audit';
+import { type AuditEventRow, auditChain, auditEvent, auditHead } from '../db/schema/audit';
 import { canonicalJson } from './canonical-json';
 
 export function genesisHash(tenantId: string): string {
@@ -21,10 +21,11 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-type ChainFields = 'chainPos' | 'prevHash' | 'hash' | 'seq';
+/** Fields of the row that are not its content: its place in the insert order and its transaction. */
+type NonContentFields = 'seq' | 'xid';
 
 /** The immutable content of an audit row, in the canonical form that is hashed. */
-export function canonicalAuditRow(row: Omit<AuditEventRow, ChainFields>): string {
+export function canonicalAuditRow(row: Omit<AuditEventRow, NonContentFields>): string {
   return canonicalJson({
     id: row.id,
     tenantId: row.tenantId,
@@ -43,7 +44,7 @@ export function canonicalAuditRow(row: Omit<AuditEventRow, ChainFields>): string
   });
 }
 
-export function chainHash(prevHash: string, row: Omit<AuditEventRow, ChainFields>): string {
+export function chainHash(prevHash: string, row: Omit<AuditEventRow, NonContentFields>): string {
   return sha256(`${prevHash}\n${canonicalAuditRow(row)}`);
 }
 
@@ -52,107 +53,102 @@ const HASH_SLICE = 32;
 
 /** Seals committed, unsealed rows of one tenant into its chain; returns how many were sealed. */
 export async function sealAuditChain(database: Database, tenantId: string, batchSize = 500): Promise<number> {
-  return (await sealAuditRows(database, tenantId, { batchSize })).sealed;
-}
-
-export interface SealOptions {
-  batchSize?: number;
-  /**
-   * Look only at rows with a higher `seq`. The unsealed-row index keeps an entry for every row sealed since
-   * the table's last VACUUM, and a scan from the start of the tenant's range reads them all: with autovacuum
-   * behind (or off), 450k of them made each seal read 2,000 index pages (6 ms) while views waited beside it
-   * (bench:agent-view, issue #4). A row below the floor that commits later is only found by a seal without
-   * one, so callers that pass a floor must also seal without one now and then (AuditSealer does).
-   */
-  afterSeq?: number;
-}
-
-export interface SealResult {
-  sealed: number;
-  /** Highest `seq` sealed by this call, if it sealed anything. */
-  lastSeq: number | null;
-}
-
-/** `sealAuditChain` with a floor, reporting how far it got. */
-export async function sealAuditRows(
-  database: Database,
-  tenantId: string,
-  options: SealOptions = {},
-): Promise<SealResult> {
-  const batchSize = options.batchSize ?? 500;
-  const unsealed = and(
-    eq(auditEvent.tenantId, tenantId),
-    isNull(auditEvent.hash),
-    options.afterSeq === undefined ? undefined : gt(auditEvent.seq, options.afterSeq),
-  );
   let total = 0;
-  let lastSeq: number | null = null;
   for (;;) {
-    // Five statements in the transaction besides BEGIN/COMMIT at most, four when the head exists: a seal
-    // runs a few times a second under load (bench:agent-view, issue #4).
-    const sealed = await database.db.transaction(async (tx) => {
-      const lockHead = () => tx.select().from(auditHead).where(eq(auditHead.tenantId, tenantId)).for('update');
-      let [head] = await lockHead();
-      if (!head) {
-        await tx
-          .insert(auditHead)
-          .values({ tenantId, chainPos: 0, hash: genesisHash(tenantId) })
-          .onConflictDoNothing();
-        [head] = await lockHead();
-      }
-      if (!head) return 0;
-      // A statement of its own after the lock: in READ COMMITTED it sees every row sealed before the lock.
-      const rows = await tx.select().from(auditEvent).where(unsealed).orderBy(asc(auditEvent.seq)).limit(batchSize);
-      if (rows.length === 0) return 0;
-      const batchLast = rows[rows.length - 1]!.seq;
-      if (lastSeq === null || batchLast > lastSeq) lastSeq = batchLast;
-      let pos = head.chainPos;
-      let prev = head.hash;
-      const values: { id: string; pos: number; prev: string; hash: string }[] = [];
-      for (const [i, row] of rows.entries()) {
-        // Hashing a quarter second's rows took 2-3 ms of the event loop the audited requests share: let them
-        // in every few dozen rows.
-        if (i > 0 && i % HASH_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        pos += 1;
-        const hash = chainHash(prev, row);
-        values.push({ id: row.id, pos, prev, hash });
-        prev = hash;
-      }
-      // The seal commits without waiting for its WAL to reach the disk. The rows it seals were committed
-      // durably by their own transactions; a seal lost in a crash is lost whole (rows and head together) and
-      // the next seal redoes it. Waiting for that flush put every audited view committing beside it behind
-      // the seal's WAL (IO:WALSync, LWLock:WALWrite in pg_stat_activity; bench:agent-view, issue #4).
-      await tx.execute(sql`set local synchronous_commit = off`);
-      // The rows (one UPDATE for the batch; the append-only trigger allows exactly this change) and the head
-      // in one statement: a data-modifying CTE runs to completion whether or not the outer statement reads it.
-      // The batch travels as one JSON parameter, so the text is the same for every batch: four parameters per
-      // row made a new 500-parameter statement to parse and plan for every seal, and building it stalled the
-      // event loop beside the views it audits (bench:agent-view, issue #4).
-      await tx.execute(sql`
-        with v as (
-          select * from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
-            as v(id uuid, pos bigint, prev text, hash text)
-        ),
-        sealed as (
-          update audit_event as a set chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
-          from v
-          where a.id = v.id and a.hash is null
-          returning 1
-        )
-        update ${auditHead} set chain_pos = ${pos}::bigint, hash = ${prev},
-          sealed_at = ${new Date().toISOString()}::timestamptz
-        where tenant_id = ${tenantId}`);
-      return rows.length;
-    });
+    const sealed = await sealBatch(database, tenantId, batchSize);
     total += sealed;
-    if (sealed < batchSize) return { sealed: total, lastSeq };
+    if (sealed < batchSize) return total;
   }
+}
+
+/**
+ * One seal transaction: at most `batchSize` rows. Unsealed rows are found without a full scan, and without
+ * marking rows in `audit_event`:
+ * - each row carries the id of the transaction that inserted it (`xid`);
+ * - the head keeps a watermark: every row of the tenant with a lower `xid` is sealed (or was rolled back);
+ * - the candidates are the rows at or above the watermark that have no chain row, in `seq` order;
+ * - a seal that took every candidate raises the watermark to the oldest transaction still running when it
+ *   locked the head (`pg_snapshot_xmin`). Every transaction below that had ended then, so its rows were
+ *   visible to the candidate query that followed and are in the chain now; a row that commits later has a
+ *   higher `xid`, however early it took its `seq`, and is found by a later seal.
+ */
+async function sealBatch(database: Database, tenantId: string, batchSize: number): Promise<number> {
+  return database.db.transaction(async (tx) => {
+    const lockHead = () =>
+      tx
+        .select({
+          chainPos: auditHead.chainPos,
+          hash: auditHead.hash,
+          watermark: auditHead.watermark,
+          // This statement's snapshot: taken before the candidate query's, so a safe (lower) bound for it.
+          xmin: sql<string>`pg_snapshot_xmin(pg_current_snapshot())::text`,
+        })
+        .from(auditHead)
+        .where(eq(auditHead.tenantId, tenantId))
+        .for('update');
+    let [head] = await lockHead();
+    if (!head) {
+      await tx
+        .insert(auditHead)
+        .values({ tenantId, chainPos: 0, hash: genesisHash(tenantId) })
+        .onConflictDoNothing();
+      [head] = await lockHead();
+    }
+    if (!head) return 0;
+    // A statement of its own after the lock: in READ COMMITTED it sees every chain row sealed before the lock.
+    const rows = await tx
+      .select()
+      .from(auditEvent)
+      .where(
+        and(
+          eq(auditEvent.tenantId, tenantId),
+          sql`${auditEvent.xid} >= ${head.watermark}::xid8`,
+          sql`not exists (select 1 from ${auditChain} c where c.event_id = ${auditEvent.id})`,
+        ),
+      )
+      .orderBy(asc(auditEvent.seq))
+      .limit(batchSize);
+    // With a full batch there may be more candidates: the watermark waits for the batch that takes the last.
+    const watermark = rows.length < batchSize ? head.xmin : head.watermark;
+    let pos = head.chainPos;
+    let prev = head.hash;
+    const values: { id: string; pos: number; prev: string; hash: string }[] = [];
+    for (const [i, row] of rows.entries()) {
+      // Hashing a quarter second's rows took 2-3 ms of the event loop the audited requests share: let them
+      // in every few dozen rows.
+      if (i > 0 && i % HASH_SLICE === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      pos += 1;
+      const hash = chainHash(prev, row);
+      values.push({ id: row.id, pos, prev, hash });
+      prev = hash;
+    }
+    if (rows.length === 0 && watermark === head.watermark) return 0;
+    // The seal commits without waiting for its WAL to reach the disk. The rows it seals were committed
+    // durably by their own transactions; a seal lost in a crash is lost whole (chain rows, head and watermark
+    // together) and the next seal redoes it. Waiting for that flush put every audited view committing beside
+    // it behind the seal's WAL (IO:WALSync, LWLock:WALWrite in pg_stat_activity; bench:agent-view, issue #4).
+    await tx.execute(sql`set local synchronous_commit = off`);
+    // The chain rows and the head in one statement: a data-modifying CTE runs to completion whether or not the
+    // outer statement reads it. The batch travels as one JSON parameter, so the text is the same for every
+    // seal (a new 500-parameter statement per seal was parsed and planned each time; issue #4).
+    await tx.execute(sql`
+      with sealed as (
+        insert into ${auditChain} (tenant_id, chain_pos, event_id, prev_hash, hash)
+        select ${tenantId}::uuid, v.pos, v.id, v.prev, v.hash
+        from jsonb_to_recordset(${JSON.stringify(values)}::jsonb) as v(id uuid, pos bigint, prev text, hash text)
+        returning 1
+      )
+      update ${auditHead} set chain_pos = ${pos}::bigint, hash = ${prev},
+        watermark = greatest(watermark, ${watermark}::xid8), sealed_at = ${new Date().toISOString()}::timestamptz
+      where tenant_id = ${tenantId}`);
+    return rows.length;
+  });
 }
 
 export interface ChainBreak {
   chainPos: number;
   auditEventId: string | null;
-  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'missing-position' | 'head-mismatch';
+  reason: 'hash-mismatch' | 'prev-hash-mismatch' | 'missing-position' | 'missing-event' | 'head-mismatch';
 }
 
 export interface ChainVerification {
@@ -175,33 +171,40 @@ export async function verifyAuditChain(
   let checked = 0;
   let lastPos = 0;
   for (;;) {
-    const rows = await executor
-      .select()
-      .from(auditEvent)
-      .where(and(eq(auditEvent.tenantId, tenantId), gt(auditEvent.chainPos, lastPos)))
-      .orderBy(asc(auditEvent.chainPos))
+    const links = await executor
+      .select({ link: auditChain, event: auditEvent })
+      .from(auditChain)
+      // The event's tenant is part of its hashed content: a row moved to another tenant breaks the link.
+      .leftJoin(auditEvent, eq(auditEvent.id, auditChain.eventId))
+      .where(and(eq(auditChain.tenantId, tenantId), gt(auditChain.chainPos, lastPos)))
+      .orderBy(asc(auditChain.chainPos))
       .limit(pageSize);
-    for (const row of rows) {
-      const pos = row.chainPos ?? 0;
-      const broken = (reason: ChainBreak['reason']): ChainVerification => ({
-        ok: false,
-        checked,
-        unsealed: -1,
-        firstBreak: { chainPos: reason === 'missing-position' ? expectedPos : pos, auditEventId: row.id, reason },
-      });
-      if (pos !== expectedPos) return withUnsealed(executor, tenantId, broken('missing-position'));
-      if (row.prevHash !== prev) return withUnsealed(executor, tenantId, broken('prev-hash-mismatch'));
-      const hash = chainHash(prev, row);
-      if (hash !== row.hash) return withUnsealed(executor, tenantId, broken('hash-mismatch'));
+    for (const { link, event } of links) {
+      const broken = (reason: ChainBreak['reason']): Promise<ChainVerification> =>
+        withUnsealed(executor, tenantId, {
+          ok: false,
+          checked,
+          unsealed: -1,
+          firstBreak: {
+            chainPos: reason === 'missing-position' ? expectedPos : link.chainPos,
+            auditEventId: link.eventId,
+            reason,
+          },
+        });
+      if (link.chainPos !== expectedPos) return broken('missing-position');
+      if (link.prevHash !== prev) return broken('prev-hash-mismatch');
+      if (!event) return broken('missing-event');
+      const hash = chainHash(prev, event);
+      if (hash !== link.hash) return broken('hash-mismatch');
       prev = hash;
       expectedPos += 1;
       checked += 1;
-      lastPos = pos;
+      lastPos = link.chainPos;
     }
-    if (rows.length < pageSize) break;
+    if (links.length < pageSize) break;
   }
   const [head] = await executor.select().from(auditHead).where(eq(auditHead.tenantId, tenantId));
-  // A head ahead of the last row means sealed rows were removed from the end (truncation).
+  // A head ahead of the last link means links were removed from the end (truncation).
   if (head && (head.chainPos !== checked || head.hash !== prev)) {
     return withUnsealed(executor, tenantId, {
       ok: false,
@@ -213,6 +216,7 @@ export async function verifyAuditChain(
   return withUnsealed(executor, tenantId, { ok: true, checked, unsealed: -1, firstBreak: null });
 }
 
+/** Counts every row without a chain row, not only those above the watermark: nothing is taken on trust. */
 async function withUnsealed(
   executor: Executor,
   tenantId: string,
@@ -221,6 +225,11 @@ async function withUnsealed(
   const [row] = await executor
     .select({ n: sql<number>`count(*)::int` })
     .from(auditEvent)
-    .where(and(eq(auditEvent.tenantId, tenantId), isNull(auditEvent.hash)));
+    .where(
+      and(
+        eq(auditEvent.tenantId, tenantId),
+        sql`not exists (select 1 from ${auditChain} c where c.event_id = ${auditEvent.id})`,
+      ),
+    );
   return { ...result, unsealed: Number(row?.n ?? 0) };
 }

@@ -1,7 +1,23 @@
 import { sql } from 'drizzle-orm';
-import { bigint, bigserial, check, index, jsonb, pgTable, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  bigserial,
+  check,
+  customType,
+  index,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  unique,
+  uuid,
+} from 'drizzle-orm/pg-core';
 import { type ActorKind, type AuditOutcome, actorKinds, auditOutcomes, sqlList } from './enums';
 import { tenant } from './tenants';
+
+/** PostgreSQL's 64-bit transaction id, as its decimal text. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 'xid8' });
 
 /**
  * Append-only audit log. Rows are written inside the transaction of the action they record and
@@ -30,14 +46,12 @@ export const auditEvent = pgTable(
     requestId: text('request_id'),
     /** Minimal detail: identifiers and codes only, never names or free text (AUD-05). */
     detail: jsonb('detail').$type<Record<string, unknown>>().notNull().default({}),
-    chainPos: bigint('chain_pos', { mode: 'number' }),
-    prevHash: text('prev_hash'),
-    hash: text('hash'),
+    /** The inserting transaction (`pg_current_xact_id()`): what the sealer's watermark is compared with. */
+    xid: xid8('xid').notNull().default(sql`pg_current_xact_id()`),
   },
   (t) => [
-    unique('audit_event_chain_uq').on(t.tenantId, t.chainPos),
-    index('audit_event_unsealed_idx').on(t.tenantId, t.seq).where(sql`hash IS NULL`),
     index('audit_event_tenant_time_idx').on(t.tenantId, t.occurredAt),
+    index('audit_event_xid_idx').on(t.tenantId, t.xid),
     index('audit_event_patient_idx').on(t.tenantId, t.patientRef, t.occurredAt),
     check('audit_event_actor_ck', sql.raw(`actor_kind IN (${sqlList(actorKinds)})`)),
     check('audit_event_outcome_ck', sql.raw(`outcome IN (${sqlList(auditOutcomes)})`)),
@@ -52,6 +66,27 @@ export const auditHead = pgTable('audit_head', {
   chainPos: bigint('chain_pos', { mode: 'number' }).notNull().default(0),
   hash: text('hash').notNull(),
   sealedAt: timestamp('sealed_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  /** Every row of the tenant whose `xid` is below this is sealed (or was rolled back). */
+  watermark: xid8('watermark').notNull().default(sql`'0'::xid8`),
 });
+
+/**
+ * The chain itself, one row per sealed audit row: sealing inserts here instead of updating `audit_event`.
+ * No foreign keys: each would cost a check per sealed row, and the chain is verified by hashing anyway.
+ */
+export const auditChain = pgTable(
+  'audit_chain',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    chainPos: bigint('chain_pos', { mode: 'number' }).notNull(),
+    eventId: uuid('event_id').notNull(),
+    prevHash: text('prev_hash').notNull(),
+    hash: text('hash').notNull(),
+  },
+  (t) => [
+    primaryKey({ name: 'audit_chain_pk', columns: [t.tenantId, t.chainPos] }),
+    unique('audit_chain_event_uq').on(t.eventId),
+  ],
+);
 
 export type AuditEventRow = typeof auditEvent.$inferSelect;
