@@ -1,6 +1,7 @@
 // The server's log output: lines are buffered for throughput (issue #4) but never lost on a normal exit, a
 // crash by exception, or a quiet server.
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,26 +19,32 @@ const lines = (path: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as { msg: string; n?: number });
 
+/** A file destination, once its file is open (SonicBoom opens it asynchronously). */
+async function fileDestination(options: Parameters<typeof logDestination>[0] & { dest: string }) {
+  const dest = logDestination(options);
+  await once(dest as unknown as NodeJS.EventEmitter, 'ready');
+  return dest;
+}
+
 describe('log destination', () => {
   it('holds lines until the buffer fills, then writes them together', async () => {
     const path = join(dir, 'fills.log');
-    const dest = logDestination({ dest: path, bufferBytes: 1024, flushEveryMs: 60_000 });
+    const dest = await fileDestination({ dest: path, bufferBytes: 1024, flushEveryMs: 60_000 });
     const logger = createLogger('info', dest);
     logger.info({ n: 0 }, 'short line');
     await new Promise((r) => setTimeout(r, 50));
     expect(lines(path)).toEqual([]);
     for (let n = 1; n <= 20; n++) logger.info({ n }, 'filler line for the buffer');
-    await new Promise((r) => setTimeout(r, 50));
-    const written = lines(path);
-    expect(written.length).toBeGreaterThanOrEqual(8);
-    expect(written[0]).toMatchObject({ msg: 'short line', n: 0 });
+    // The full buffer goes out in one asynchronous write, long before the 60 s flush.
+    await expect.poll(() => lines(path).length, { timeout: 5000, interval: 20 }).toBeGreaterThanOrEqual(8);
+    expect(lines(path)[0]).toMatchObject({ msg: 'short line', n: 0 });
     (dest as unknown as { flushSync(): void }).flushSync();
     expect(lines(path)).toHaveLength(21);
   });
 
   it('writes a lone line within the flush interval on a quiet server', async () => {
     const path = join(dir, 'quiet.log');
-    const logger = createLogger('info', logDestination({ dest: path, bufferBytes: 4096, flushEveryMs: 100 }));
+    const logger = createLogger('info', await fileDestination({ dest: path, bufferBytes: 4096, flushEveryMs: 100 }));
     logger.info({ n: 1 }, 'only line');
     expect(lines(path)).toEqual([]);
     await expect.poll(() => lines(path).length, { timeout: 2000, interval: 50 }).toBe(1);
@@ -45,7 +52,7 @@ describe('log destination', () => {
 
   it('writes each line at once with bufferBytes 0', async () => {
     const path = join(dir, 'unbuffered.log');
-    const logger = createLogger('info', logDestination({ dest: path, bufferBytes: 0 }));
+    const logger = createLogger('info', await fileDestination({ dest: path, bufferBytes: 0 }));
     logger.info({ n: 1 }, 'only line');
     await expect.poll(() => lines(path).length, { timeout: 2000, interval: 20 }).toBe(1);
   });
