@@ -34,3 +34,10 @@ ALTER TABLE "audit_head" ADD COLUMN "watermark" "xid8" DEFAULT '0'::xid8 NOT NUL
 UPDATE "audit_head" SET "watermark" = pg_current_xact_id();
 --> statement-breakpoint
 CREATE INDEX "audit_event_xid_idx" ON "audit_event" USING btree ("tenant_id","xid");
+--> statement-breakpoint
+-- Statistics for the moved links and the new column now, not when autovacuum gets to them: without them the
+-- verification's page query sorted every link above its position on each page (548,092 links verified in 92 s
+-- straight after the migration on a database with autovacuum off; 873,303 in 13 s once analysed).
+ANALYZE "audit_chain";
+--> statement-breakpoint
+ANALYZE "audit_event";
