@@ -25,3 +25,27 @@ export async function cachePatient(
     new Date(),
   );
 }
+
+/** A resolved ticket of the tenant, as the survey job finds it (resolved a minute ago unless told). */
+export async function resolvedTicket(
+  database: Database,
+  tenantId: string,
+  options: { number?: number; subject?: string; channel?: 'email' | 'phone'; resolvedAt?: Date } = {},
+) {
+  const resolvedAt = options.resolvedAt ?? new Date(Date.now() - 60_000);
+  const [row] = await database.db
+    .insert(schema.ticket)
+    .values({
+      tenantId,
+      number: options.number ?? 1001,
+      subject: options.subject ?? 'Bill',
+      category: 'billing',
+      channel: options.channel ?? 'email',
+      status: 'resolved',
+      resolvedAt,
+      createdAt: resolvedAt,
+      updatedAt: resolvedAt,
+    })
+    .returning();
+  return row!;
+}

@@ -24,6 +24,7 @@ import { SurveyTokens, surveyLinkBuilder } from '../../packages/server/src/route
 import { createTenantWithAgent, jsonRequest, LogCapture, TEST_SECRET, TEST_SECRET_KEY } from '../support/app';
 import { openTestDatabase } from '../support/db';
 import { startSmtp } from './smtp';
+import { resolvedTicket } from './support';
 
 const PUBLIC_URL = 'https://desk.clinic.example';
 const surveyKey = new TextEncoder().encode('survey-delivery-key-survey-delivery-key');
@@ -69,26 +70,6 @@ const sender = (options: { withSurveyKey?: boolean } = {}) =>
   });
 
 /** One run of the recurring survey job, as registered by the server, limited to this test's tenant. */
-/** A ticket of the tenant resolved a minute ago, as the survey job finds it. */
-async function resolvedTicket(tenantId: string, channel: 'email' | 'phone', subject: string) {
-  const resolvedAt = new Date(Date.now() - 60_000);
-  const [row] = await database.db
-    .insert(schema.ticket)
-    .values({
-      tenantId,
-      number: 1001,
-      subject,
-      category: 'billing',
-      channel,
-      status: 'resolved',
-      resolvedAt,
-      createdAt: resolvedAt,
-      updatedAt: resolvedAt,
-    })
-    .returning();
-  return row!;
-}
-
 async function runSurveyJob(tenantId: string): Promise<void> {
   const errors: unknown[] = [];
   const scheduler = new InProcessScheduler(async () => {}, { onTaskError: (e) => errors.push(e) });
@@ -338,7 +319,7 @@ describe('CSAT survey invitations', () => {
 
   it('issues the survey of a phone ticket without a message and records that no link was sent', async () => {
     const { agent } = await setup({});
-    const row = await resolvedTicket(agent.tenantId, 'phone', 'Question about a bill');
+    const row = await resolvedTicket(database, agent.tenantId, { channel: 'phone', subject: 'Question about a bill' });
     await runSurveyJob(agent.tenantId);
     const surveys = await database.db.select().from(schema.survey).where(eq(schema.survey.ticketId, row.id));
     expect(surveys).toHaveLength(1);
@@ -365,7 +346,7 @@ describe('CSAT survey invitations', () => {
         timeoutMs: 500,
       },
     });
-    const row = await resolvedTicket(agent.tenantId, 'email', 'Refund');
+    const row = await resolvedTicket(database, agent.tenantId, { channel: 'email', subject: 'Refund' });
     const resolvedAt = row.resolvedAt!;
     await database.db.insert(schema.inboundMessage).values({
       tenantId: agent.tenantId,
@@ -407,7 +388,7 @@ describe('CSAT survey invitations', () => {
 
   it('queues an invitation with no address anyway, so it fails visibly instead of vanishing', async () => {
     const { agent } = await setup({});
-    const row = await resolvedTicket(agent.tenantId, 'email', 'Refund');
+    const row = await resolvedTicket(database, agent.tenantId, { channel: 'email', subject: 'Refund' });
     const issued = await issueSurveysForResolved(database, new Date(), { tenantId: agent.tenantId, invite: true });
     expect(issued).toHaveLength(1);
     const [delivery] = await database.db

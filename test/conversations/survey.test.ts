@@ -8,6 +8,7 @@ import { createLogger } from '../../packages/server/src/http/logger';
 import { SurveyTokens } from '../../packages/server/src/routes/surveys';
 import { LogCapture, TEST_SECRET } from '../support/app';
 import { createTestTenant, openTestDatabase } from '../support/db';
+import { resolvedTicket } from './support';
 
 let database: Database;
 let now = new Date('2026-11-23T12:00:00Z');
@@ -33,30 +34,14 @@ afterAll(async () => {
   await database.close();
 });
 
-async function resolvedTicket(tenantId: string, number: number) {
-  const resolvedAt = new Date('2026-11-23T11:00:00Z');
-  const [row] = await database.db
-    .insert(schema.ticket)
-    .values({
-      tenantId,
-      number,
-      subject: 'Bill',
-      category: 'billing',
-      channel: 'email',
-      status: 'resolved',
-      resolvedAt,
-      createdAt: resolvedAt,
-      updatedAt: resolvedAt,
-    })
-    .returning();
-  return row!;
-}
+/** When this file's tickets were resolved (its clock is fixed an hour later). */
+const RESOLVED_AT = new Date('2026-11-23T11:00:00Z');
 
 describe('CSAT surveys', () => {
   it('issues one survey per resolution, takes one answer onto the timeline and refuses a second', async () => {
     now = new Date('2026-11-23T12:00:00Z');
     const tenantId = await createTestTenant(database);
-    const ticket = await resolvedTicket(tenantId, 1001);
+    const ticket = await resolvedTicket(database, tenantId, { resolvedAt: RESOLVED_AT });
     const issued = await issueSurveysForResolved(database, now, { tenantId });
     expect(issued).toHaveLength(1);
     expect(await issueSurveysForResolved(database, now, { tenantId })).toHaveLength(0);
@@ -92,7 +77,7 @@ describe('CSAT surveys', () => {
   it('refuses an expired link and a link signed with another key', async () => {
     now = new Date('2026-11-23T12:00:00Z');
     const tenantId = await createTestTenant(database);
-    await resolvedTicket(tenantId, 1001);
+    await resolvedTicket(database, tenantId, { resolvedAt: RESOLVED_AT });
     const [issued] = await issueSurveysForResolved(database, now, { tenantId, ttlDays: 1 });
     const token = await new SurveyTokens(surveyKey, clock).sign(issued!.surveyId, issued!.expiresAt);
     const forged = await new SurveyTokens(
