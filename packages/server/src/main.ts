@@ -32,16 +32,12 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = createLogger(
-    config.LOG_LEVEL,
-    logDestination(
-      config.FHIRDESK_LOG_BUFFER_BYTES === undefined ? {} : { bufferBytes: config.FHIRDESK_LOG_BUFFER_BYTES },
-    ),
-  );
+  // Unset settings stay undefined: the logger and the pool apply their own defaults.
+  const logger = createLogger(config.LOG_LEVEL, logDestination({ bufferBytes: config.FHIRDESK_LOG_BUFFER_BYTES }));
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dataDir: config.FHIRDESK_DATA_DIR,
-    ...(config.FHIRDESK_DB_POOL_SIZE ? { max: config.FHIRDESK_DB_POOL_SIZE } : {}),
+    max: config.FHIRDESK_DB_POOL_SIZE,
   });
   const keys = loadTokenKeys(config);
   const sealer = new AuditSealer(database, {

@@ -22,7 +22,8 @@ const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => 
 /**
  * Append-only audit log. Rows are written inside the transaction of the action they record and
  * sealed into a per-tenant hash chain shortly after (see audit/hash-chain.ts for why sealing is
- * deferred). A trigger refuses DELETE and any UPDATE other than sealing an unsealed row.
+ * deferred); the chain is kept in `audit_chain`, so rows are never updated. Triggers refuse every UPDATE and
+ * DELETE on both tables (migration 0011).
  */
 export const auditEvent = pgTable(
   'audit_event',
