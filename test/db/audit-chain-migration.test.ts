@@ -102,7 +102,7 @@ describe('migrations 0010/0011 on a database sealed the old way', () => {
     const columns = await database.query<{ name: string }>(sql`
       select column_name as name from information_schema.columns
       where table_schema = current_schema() and table_name = 'audit_event'`);
-    expect(columns.map((c) => c.name)).not.toEqual(expect.arrayContaining(['chain_pos']));
+    expect(columns.map((c) => c.name)).not.toContain('chain_pos');
     expect(columns.map((c) => c.name)).toContain('xid');
   });
 
